@@ -1,0 +1,77 @@
+"""The alert draft: what a source makes of one agency item before it is stored.
+
+Drafts are plain data. Sources build them from agency payloads; ``alerts.classify``
+fills in kind, hazards and severity; ``alerts.store`` turns them into stored alerts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+KINDS = (
+    "warning_letter",
+    "ftc_joint",
+    "advisory",
+    "recall",
+    "outbreak",
+    "lab_results",
+    "import_alert",
+    "seizure",
+    "scheduling",
+    "state_law",
+    "adverse_event",
+    "notice",
+)
+
+SEVERITIES = ("info", "low", "moderate", "high", "critical")
+
+
+@dataclass
+class Product:
+    """A product named by an alert, with the lot codes and UPCs the agency gave."""
+
+    name: str
+    lots: list[str] = field(default_factory=list)
+    upcs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AlertDraft:
+    """One agency item, normalized. ``uid`` is stable per source across polls."""
+
+    source: str
+    uid: str
+    agency: str
+    kind: str
+    title: str
+    url: str
+    summary: str = ""
+    published_at: datetime | None = None
+    jurisdiction: str = "US"
+    regions: list[str] = field(default_factory=list)
+    firms: list[str] = field(default_factory=list)
+    products: list[Product] = field(default_factory=list)
+    hazards: list[str] = field(default_factory=list)
+    severity: str = "info"
+    severity_reason: str = ""
+    recall_number: str | None = None
+    recall_class: str | None = None
+    status: str | None = None
+    event_id: str | None = None
+    initiated_on: date | None = None
+    matched_terms: list[str] = field(default_factory=list)
+    # Text used for classification only (may be longer than the summary); not stored.
+    body: str = ""
+    # The agency's own record for this item, JSON-ready, kept as evidence.
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def facts(self) -> dict[str, Any]:
+        """The stored, user-visible facts: what a revision compares."""
+        data = asdict(self)
+        for key in ("body", "raw", "source", "uid"):
+            data.pop(key)
+        data["published_at"] = self.published_at.isoformat() if self.published_at else None
+        data["initiated_on"] = self.initiated_on.isoformat() if self.initiated_on else None
+        return data

@@ -1,0 +1,168 @@
+"""Every stored table, in one module: what the monitor keeps.
+
+Times are stored in UTC. SQLite forgets time zones, so ``UTCDateTime`` hands back
+aware UTC datetimes on every backend: the one place that normalises them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that goes in as UTC and always comes out aware, in UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def json_column() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Incident(SQLModel, table=True):
+    """One real-world event seen through one or more alerts (e.g. RSS notice + openFDA record)."""
+
+    __tablename__ = "incident"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    link_reason: str = Field(default="", max_length=200)
+    created_at: datetime = utc_column(nullable=False)
+    updated_at: datetime = utc_column(nullable=False)
+
+
+class Evidence(SQLModel, table=True):
+    """One agency response as retrieved: hash, validators, URL and (when small) its bytes."""
+
+    __tablename__ = "evidence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    retrieved_at: datetime = utc_column(nullable=False)
+    status_code: int
+    content_type: str = Field(default="", max_length=200)
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    size: int
+    # zlib-compressed body; None when the body is larger than the keep limit
+    # (each revision still keeps its own item's record).
+    body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class Alert(SQLModel, table=True):
+    """The current state of one agency item; its history is in ``AlertRevision``."""
+
+    __tablename__ = "alert"
+
+    __table_args__ = (UniqueConstraint("source", "uid", name="uq_alert_source_uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64, index=True)
+    uid: str = Field(max_length=700)
+    agency: str = Field(max_length=120)
+    kind: str = Field(max_length=32, index=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    published_at: datetime | None = utc_column(index=True)
+    jurisdiction: str = Field(max_length=16, index=True)
+    regions: list[str] = json_column()
+    firms: list[str] = json_column()
+    products: list[dict[str, Any]] = json_column()
+    hazards: list[str] = json_column()
+    severity: str = Field(max_length=16, index=True)
+    severity_reason: str = Field(default="", max_length=300)
+    recall_number: str | None = Field(default=None, max_length=40, index=True)
+    recall_class: str | None = Field(default=None, max_length=4)
+    status: str | None = Field(default=None, max_length=40)
+    event_id: str | None = Field(default=None, max_length=40, index=True)
+    initiated_on: date | None = None
+    matched_terms: list[str] = json_column()
+    content_hash: str = Field(max_length=64)
+    revision: int = 1
+    first_seen_at: datetime = utc_column(nullable=False)
+    updated_at: datetime = utc_column(nullable=False, index=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+
+
+class AlertRevision(SQLModel, table=True):
+    """One version of an alert: its facts, the typed diff from the previous one, its evidence."""
+
+    __tablename__ = "alert_revision"
+
+    __table_args__ = (UniqueConstraint("alert_id", "revision", name="uq_revision_alert_revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    revision: int
+    recorded_at: datetime = utc_column(nullable=False)
+    content_hash: str = Field(max_length=64)
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # [{"field": ..., "op": "changed", "old": ..., "new": ...} or
+    #  {"field": ..., "op": "list", "added": [...], "removed": [...]}]
+    changes: list[dict[str, Any]] = json_column()
+    evidence_id: int | None = Field(default=None, foreign_key="evidence.id")
+    raw_sha256: str = Field(max_length=64)
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SourceState(SQLModel, table=True):
+    """Health and HTTP validators of one source: what staff see on the sources table."""
+
+    __tablename__ = "source_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    status: str = Field(default="never", max_length=16)
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    last_polled_at: datetime | None = utc_column()
+    last_success_at: datetime | None = utc_column()
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_error_at: datetime | None = utc_column()
+    consecutive_failures: int = 0
+    items_seen: int = 0
+    last_poll_id: str | None = Field(default=None, max_length=32)
+
+
+class PollRun(SQLModel, table=True):
+    """One poll of one source and how it ended."""
+
+    __tablename__ = "poll_run"
+
+    id: str = Field(primary_key=True, max_length=32)
+    source: str = Field(max_length=64, index=True)
+    started_at: datetime = utc_column(nullable=False, index=True)
+    finished_at: datetime = utc_column(nullable=False)
+    outcome: str = Field(max_length=16)  # ok | not_modified | error
+    pages: int = 0
+    bytes_read: int = 0
+    items: int = 0
+    new: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -1,0 +1,267 @@
+"""The alert store: dedup by (source, uid), revisions with typed diffs, and queries.
+
+Callers own the transaction: ``upsert`` adds and flushes, it never commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from alerts.draft import AlertDraft
+from alerts.models import Alert, AlertRevision
+
+FACT_FIELDS = (
+    "agency", "kind", "title", "url", "summary", "published_at", "jurisdiction", "regions",
+    "firms", "products", "hazards", "severity", "severity_reason", "recall_number",
+    "recall_class", "status", "event_id", "initiated_on", "matched_terms",
+)  # fmt: skip
+_CHUNK = 500
+
+
+@dataclass
+class UpsertResult:
+    """What one batch of drafts did to the store."""
+
+    new: list[Alert] = field(default_factory=list)
+    revised: list[Alert] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def content_hash(facts: dict[str, Any]) -> str:
+    """A stable hash of an alert's facts; equal hashes mean nothing changed."""
+    encoded = json.dumps(facts, sort_keys=True, separators=(",", ":"), default=_jsonable)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def raw_hash(raw: dict[str, Any]) -> str:
+    """SHA-256 of the agency's own record for one item, canonically encoded."""
+    encoded = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def facts_of(alert: Alert) -> dict[str, Any]:
+    """The alert's facts in the same shape as ``AlertDraft.facts``."""
+    data = {name: getattr(alert, name) for name in FACT_FIELDS}
+    data["published_at"] = alert.published_at.isoformat() if alert.published_at else None
+    data["initiated_on"] = alert.initiated_on.isoformat() if alert.initiated_on else None
+    return data
+
+
+def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """Typed field changes from ``old`` to ``new``.
+
+    Lists of strings report added and removed members; everything else reports the
+    old and new value.
+    """
+    changes: list[dict[str, Any]] = []
+    for name in FACT_FIELDS:
+        before, after = old.get(name), new.get(name)
+        if before == after:
+            continue
+        if (
+            isinstance(before, list)
+            and isinstance(after, list)
+            and all(isinstance(v, str) for v in [*before, *after])
+        ):
+            changes.append(
+                {
+                    "field": name,
+                    "op": "list",
+                    "added": [v for v in after if v not in before],
+                    "removed": [v for v in before if v not in after],
+                }
+            )
+        else:
+            changes.append({"field": name, "op": "changed", "old": before, "new": after})
+    return changes
+
+
+def _apply(alert: Alert, draft: AlertDraft) -> None:
+    for name in FACT_FIELDS:
+        value = getattr(draft, name)
+        if name == "products":
+            value = [asdict(p) for p in draft.products]
+        elif isinstance(value, list):
+            value = list(value)
+        setattr(alert, name, value)
+
+
+def _existing(session: Session, source: str, uids: Sequence[str]) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(uids), _CHUNK):
+        chunk = uids[start : start + _CHUNK]
+        rows = session.exec(
+            select(Alert.uid, Alert.id, Alert.content_hash).where(
+                Alert.source == source, col(Alert.uid).in_(chunk)
+            )
+        )
+        for uid, alert_id, digest in rows:
+            found[uid] = (int(alert_id or 0), digest)
+    return found
+
+
+def upsert(
+    session: Session,
+    drafts: Iterable[AlertDraft],
+    *,
+    now: datetime,
+    evidence_id: Callable[[], int | None] = lambda: None,
+) -> UpsertResult:
+    """Store drafts: new items become alerts, changed items get a revision, the rest is skipped.
+
+    Drafts repeated within the batch count once (the first wins: feeds list newest first).
+    ``evidence_id`` is called only when something is written, so an all-duplicate
+    re-poll stores no evidence row.
+    """
+    result = UpsertResult()
+    by_source: dict[str, dict[str, tuple[AlertDraft, dict[str, Any], str]]] = {}
+    for draft in drafts:
+        bucket = by_source.setdefault(draft.source, {})
+        if draft.uid in bucket:
+            continue
+        facts = draft.facts()
+        bucket[draft.uid] = (draft, facts, content_hash(facts))
+
+    for source, bucket in by_source.items():
+        existing = _existing(session, source, list(bucket))
+        fresh: list[tuple[Alert, AlertDraft, dict[str, Any], str]] = []
+        changed: list[tuple[int, AlertDraft, dict[str, Any], str]] = []
+        for uid, (draft, facts, digest) in bucket.items():
+            known = existing.get(uid)
+            if known is None:
+                alert = Alert(
+                    source=source, uid=uid, content_hash=digest, revision=1,
+                    first_seen_at=now, updated_at=now,
+                )  # fmt: skip
+                _apply(alert, draft)
+                fresh.append((alert, draft, facts, digest))
+            elif known[1] == digest:
+                result.unchanged += 1
+            else:
+                changed.append((known[0], draft, facts, digest))
+
+        if fresh:
+            session.add_all([alert for alert, *_ in fresh])
+            session.flush()
+            evidence = evidence_id()
+            for alert, draft, facts, digest in fresh:
+                session.add(_revision(alert, 1, facts, [], digest, draft, evidence, now))
+                result.new.append(alert)
+
+        if changed:
+            evidence = evidence_id()
+            for alert_id, draft, facts, digest in changed:
+                alert = session.get_one(Alert, alert_id)
+                changes = diff_facts(facts_of(alert), facts)
+                _apply(alert, draft)
+                alert.revision += 1
+                alert.content_hash = digest
+                alert.updated_at = now
+                session.add(alert)
+                session.add(
+                    _revision(alert, alert.revision, facts, changes, digest, draft, evidence, now)
+                )
+                result.revised.append(alert)
+    session.flush()
+    return result
+
+
+def _revision(
+    alert: Alert,
+    number: int,
+    facts: dict[str, Any],
+    changes: list[dict[str, Any]],
+    digest: str,
+    draft: AlertDraft,
+    evidence: int | None,
+    now: datetime,
+) -> AlertRevision:
+    assert alert.id is not None
+    return AlertRevision(
+        alert_id=alert.id,
+        revision=number,
+        recorded_at=now,
+        content_hash=digest,
+        facts=facts,
+        changes=changes,
+        evidence_id=evidence,
+        raw_sha256=raw_hash(draft.raw),
+        raw=json.loads(json.dumps(draft.raw, default=str)),
+    )
+
+
+def recent_alerts(
+    session: Session,
+    *,
+    kind: str | None = None,
+    jurisdiction: str | None = None,
+    since: datetime | None = None,
+    source: str | None = None,
+    limit: int = 50,
+) -> list[Alert]:
+    """Alerts newest first (by publication, then by when we saw them).
+
+    ``jurisdiction`` matches the alert's jurisdiction or, for a state code such as
+    ``US-FL``, also alerts whose distribution names that state.
+    """
+    query = select(Alert)
+    if kind:
+        query = query.where(Alert.kind == kind)
+    if source:
+        query = query.where(Alert.source == source)
+    if since:
+        query = query.where(func.coalesce(Alert.published_at, Alert.first_seen_at) >= since)
+    query = query.order_by(
+        col(Alert.published_at).desc().nulls_last(), col(Alert.id).desc()
+    )
+    if not jurisdiction:
+        return list(session.exec(query.limit(limit)))
+    wanted = jurisdiction.upper()
+    picked: list[Alert] = []
+    # Regions live in a JSON list; filter in Python over a bounded window.
+    for alert in session.exec(query.limit(max(limit * 20, 1000))):
+        if alert.jurisdiction == wanted or wanted in alert.regions or (
+            "-" not in wanted and alert.jurisdiction.split("-")[0] == wanted
+        ):
+            picked.append(alert)
+            if len(picked) >= limit:
+                break
+    return picked
+
+
+def revisions_of(session: Session, alert_id: int) -> list[AlertRevision]:
+    """The alert's revisions, oldest first."""
+    return list(
+        session.exec(
+            select(AlertRevision)
+            .where(AlertRevision.alert_id == alert_id)
+            .order_by(col(AlertRevision.revision))
+        )
+    )
+
+
+def as_dict(alert: Alert) -> dict[str, Any]:
+    """An alert as a JSON-ready dict (the shape the CLI and the API print)."""
+    data: dict[str, Any] = {"id": alert.id, "source": alert.source, "uid": alert.uid}
+    data.update(facts_of(alert))
+    data.update(
+        revision=alert.revision,
+        first_seen_at=alert.first_seen_at.isoformat(),
+        updated_at=alert.updated_at.isoformat(),
+        incident_id=alert.incident_id,
+    )
+    return data

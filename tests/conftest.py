@@ -1,0 +1,100 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL) and a loopback agency.
+
+PostgreSQL tests use the server named by ``KM_TEST_POSTGRES_URL`` (default: the local
+server on 127.0.0.1:5432). Without a server they skip, unless
+``KM_TEST_REQUIRE_POSTGRES=1`` (CI sets it), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from monitor import db
+from tests.agency import Agency
+
+PG_URL = os.environ.get("KM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("KM_TEST_REQUIRE_POSTGRES") == "1"
+TABLES = ("alert_revision", "alert", "incident", "evidence", "source_state", "poll_run")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.migrate(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"km_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        message = f"PostgreSQL not reachable at {make_url(PG_URL).render_as_string(hide_password=True)}: {exc.orig}"
+        if REQUIRE_PG:
+            pytest.fail(message + " (KM_TEST_REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _sqlite_url(template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "monitor.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
+    """A migrated, empty database on each backend in turn."""
+    if request.param == "sqlite":
+        return _sqlite_url(sqlite_template, tmp_path)
+    url: str = request.getfixturevalue("pg_database")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = db.make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    """SQLite only, for tests whose subject is not storage."""
+    engine = db.make_engine(_sqlite_url(sqlite_template, tmp_path))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def agency() -> Iterator[Agency]:
+    server = Agency()
+    yield server
+    server.close()
