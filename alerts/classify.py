@@ -15,21 +15,30 @@ _HAZARDS: dict[str, re.Pattern[str]] = {
     "salmonella": re.compile(r"\bsalmonell", re.I),
     "listeria": re.compile(r"\blisteri", re.I),
     "e_coli": re.compile(r"\b(?:e\.\s?coli|escherichia)\b", re.I),
-    "heavy_metals": re.compile(r"\b(?:heavy[- ]metals?|lead|nickel|arsenic|cadmium|mercury)\b", re.I),
+    # "lead" only as the metal: "lead and nickel", "levels of lead", not "can lead to".
+    "heavy_metals": re.compile(
+        r"\b(?:heavy[- ]metals?|nickel|arsenic|cadmium|mercury)\b"
+        r"|\blead\b(?=\s*(?:\(|,|and\b|or\b|levels?\b|content|poisoning|contamina|exposure))"
+        r"|\b(?:levels? of|amounts? of|high|elevated|unsafe|toxic|contain(?:s|ed|ing)?|with)"
+        r"\s+lead\b",
+        re.I,
+    ),
     "7oh_potency": re.compile(
         r"(?:7\s?-?OH|7-hydroxymitragynine)[^.]{0,120}?"
-        r"(?:concentrat|potenc|above (?:the )?label|exceed|higher than|elevated|synthetic|semi-synthetic)"
+        r"(?:concentrat|potenc|above (?:the )?label|exceed|higher than|elevated"
+        r"|synthetic|semi-synthetic)"
         r"|(?:concentrat|potent|elevated|high(?:er)? levels? of)[^.]{0,60}?"
         r"(?:7\s?-?OH|7-hydroxymitragynine)",
         re.I,
     ),
     "undeclared_kratom": re.compile(
-        r"\b(?:undeclared|(?:may|to) (?:be )?contain|contains?)\s+(?:\w+\s+){0,2}(?:kratom|mitragyn)",
+        r"\b(?:undeclared|(?:may|to) (?:be )?contain|contains?)\s+"
+        r"(?:\w+\s+){0,2}(?:kratom|mitragyn)",
         re.I,
     ),
     "opioid_effects": re.compile(
         r"\b(?:opioid[- ]like|overdose|deaths?|respiratory depression|addiction|dependence|"
-        r"withdrawal|abuse potential)\b",
+        r"withdrawal symptoms|(?:opioid|opiate) withdrawal|abuse potential)\b",
         re.I,
     ),
     "unapproved_drug": re.compile(r"\bunapproved (?:new )?drugs?\b", re.I),
@@ -47,13 +56,20 @@ _KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("warning_letter", re.compile(r"\bwarning letters?\b", re.I)),
     ("import_alert", re.compile(r"\bimport alert\b", re.I)),
-    ("seizure", re.compile(r"\b(?:seiz(?:e|es|ed|ure|ing)|forfeiture|administrative detention)\b", re.I)),
+    (
+        "seizure",
+        re.compile(r"\b(?:seiz(?:e|es|ed|ure|ing)|forfeiture|administrative detention)\b", re.I),
+    ),
     ("outbreak", re.compile(r"\boutbreak\b", re.I)),
-    ("lab_results", re.compile(r"\b(?:test(?:ing)? results|laborator(?:y|ies) (?:tests?|analysis))\b", re.I)),
+    (
+        "lab_results",
+        re.compile(r"\b(?:test(?:ing)? results|laborator(?:y|ies) (?:tests?|analysis))\b", re.I),
+    ),
     (
         "scheduling",
         re.compile(
-            r"\bschedul(?:e|ing|ed) (?:I|1|one)\b|\bcontrolled substances?\b|\btemporary placement\b"
+            r"\bschedul(?:e|ing|ed) (?:I|1|one)\b|\bcontrolled substances?\b"
+            r"|\btemporary placement\b"
             r"|\b(?:emergency |temporar(?:y|ily) )?schedul(?:e|ing)\b.{0,80}\bDEA\b",
             re.I | re.S,
         ),
@@ -64,23 +80,65 @@ _KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _RECALL_LIKE = frozenset({"recall"})
 
 _US_STATES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
-    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA",
-    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA",
-    "kansas": "KS", "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD",
-    "massachusetts": "MA", "michigan": "MI", "minnesota": "MN", "mississippi": "MS",
-    "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
-    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york": "NY",
-    "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK",
-    "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC",
-    "south dakota": "SD", "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT",
-    "virginia": "VA", "washington": "WA", "west virginia": "WV", "wisconsin": "WI",
-    "wyoming": "WY", "district of columbia": "DC", "puerto rico": "PR",
+    "alabama": "AL",
+    "alaska": "AK",
+    "arizona": "AZ",
+    "arkansas": "AR",
+    "california": "CA",
+    "colorado": "CO",
+    "connecticut": "CT",
+    "delaware": "DE",
+    "florida": "FL",
+    "georgia": "GA",
+    "hawaii": "HI",
+    "idaho": "ID",
+    "illinois": "IL",
+    "indiana": "IN",
+    "iowa": "IA",
+    "kansas": "KS",
+    "kentucky": "KY",
+    "louisiana": "LA",
+    "maine": "ME",
+    "maryland": "MD",
+    "massachusetts": "MA",
+    "michigan": "MI",
+    "minnesota": "MN",
+    "mississippi": "MS",
+    "missouri": "MO",
+    "montana": "MT",
+    "nebraska": "NE",
+    "nevada": "NV",
+    "new hampshire": "NH",
+    "new jersey": "NJ",
+    "new mexico": "NM",
+    "new york": "NY",
+    "north carolina": "NC",
+    "north dakota": "ND",
+    "ohio": "OH",
+    "oklahoma": "OK",
+    "oregon": "OR",
+    "pennsylvania": "PA",
+    "rhode island": "RI",
+    "south carolina": "SC",
+    "south dakota": "SD",
+    "tennessee": "TN",
+    "texas": "TX",
+    "utah": "UT",
+    "vermont": "VT",
+    "virginia": "VA",
+    "washington": "WA",
+    "west virginia": "WV",
+    "wisconsin": "WI",
+    "wyoming": "WY",
+    "district of columbia": "DC",
+    "puerto rico": "PR",
 }
 _STATE_PATTERN = re.compile(
     r"\b(" + "|".join(sorted(_US_STATES, key=len, reverse=True)) + r")\b", re.I
 )
-_NATIONWIDE = re.compile(r"\b(?:nationwide|nationally|all (?:50 )?states|throughout the (?:U\.?S|united states))", re.I)
+_NATIONWIDE = re.compile(
+    r"\b(?:nationwide|nationally|all (?:50 )?states|throughout the (?:U\.?S|united states))", re.I
+)
 
 
 def kind_for(text: str, hint: str) -> str:

@@ -1,8 +1,9 @@
 """Incidents: one real-world event seen through several alerts.
 
 Two alerts belong to one incident when they share a recall number, share an openFDA
-event id, or (for recalls from different sources, e.g. a firm's press release in RSS
-and the classified openFDA record) name the same firm within a date window.
+event id, are the same agency page seen in two feeds, or (for recalls from different
+sources, e.g. a firm's press release in RSS and the classified openFDA record) name the
+same firm within a date window.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def _candidates(session: Session, alert: Alert) -> list[tuple[Alert, str]]:
                 else f"same recall event {alert.event_id}"
             )
             found.append((other, reason))
+    if alert.url:
+        same_page = select(Alert).where(Alert.url == alert.url, Alert.source != alert.source)
+        for other in session.exec(same_page):
+            found.append((other, "same agency page in two feeds"))
     firms = firm_keys(alert.firms)
     anchor = _event_day(alert)
     if firms and anchor and alert.kind == "recall":

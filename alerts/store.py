@@ -90,13 +90,20 @@ def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]
     return changes
 
 
-def _apply(alert: Alert, draft: AlertDraft) -> None:
+def _values(draft: AlertDraft) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     for name in FACT_FIELDS:
         value = getattr(draft, name)
         if name == "products":
             value = [asdict(p) for p in draft.products]
         elif isinstance(value, list):
             value = list(value)
+        values[name] = value
+    return values
+
+
+def _apply(alert: Alert, draft: AlertDraft) -> None:
+    for name, value in _values(draft).items():
         setattr(alert, name, value)
 
 
@@ -144,10 +151,14 @@ def upsert(
             known = existing.get(uid)
             if known is None:
                 alert = Alert(
-                    source=source, uid=uid, content_hash=digest, revision=1,
-                    first_seen_at=now, updated_at=now,
-                )  # fmt: skip
-                _apply(alert, draft)
+                    source=source,
+                    uid=uid,
+                    content_hash=digest,
+                    revision=1,
+                    first_seen_at=now,
+                    updated_at=now,
+                    **_values(draft),
+                )
                 fresh.append((alert, draft, facts, digest))
             elif known[1] == digest:
                 result.unchanged += 1
@@ -225,17 +236,17 @@ def recent_alerts(
         query = query.where(Alert.source == source)
     if since:
         query = query.where(func.coalesce(Alert.published_at, Alert.first_seen_at) >= since)
-    query = query.order_by(
-        col(Alert.published_at).desc().nulls_last(), col(Alert.id).desc()
-    )
+    query = query.order_by(col(Alert.published_at).desc().nulls_last(), col(Alert.id).desc())
     if not jurisdiction:
         return list(session.exec(query.limit(limit)))
     wanted = jurisdiction.upper()
     picked: list[Alert] = []
     # Regions live in a JSON list; filter in Python over a bounded window.
     for alert in session.exec(query.limit(max(limit * 20, 1000))):
-        if alert.jurisdiction == wanted or wanted in alert.regions or (
-            "-" not in wanted and alert.jurisdiction.split("-")[0] == wanted
+        if (
+            alert.jurisdiction == wanted
+            or wanted in alert.regions
+            or ("-" not in wanted and alert.jurisdiction.split("-")[0] == wanted)
         ):
             picked.append(alert)
             if len(picked) >= limit:

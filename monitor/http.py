@@ -16,7 +16,9 @@ from typing import Literal
 
 import httpx
 
-_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
+)
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
@@ -126,7 +128,11 @@ def fetch(
     Sends ``If-None-Match``/``If-Modified-Since`` when validators are known. The body
     is read in chunks and abandoned once it passes ``max_bytes`` (after decompression).
     """
-    headers = {"Accept": "application/json" if expect == "json" else "application/rss+xml, application/xml;q=0.9, */*;q=0.5"}
+    headers = {
+        "Accept": "application/json"
+        if expect == "json"
+        else "application/rss+xml, application/xml;q=0.9, */*;q=0.5"
+    }
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -165,7 +171,7 @@ def fetch(
 
     if empty_response is not None and empty_response(status, content):
         return Fetched(final_url, status, content, kept, empty=True)
-    if status == 429 or status == 503 and "retry-after" in kept:
+    if status == 429 or (status == 503 and "retry-after" in kept):
         wait = retry_after_seconds(kept.get("retry-after"))
         hint = f"; retry after {wait:.0f} s" if wait is not None else ""
         raise FetchError(f"rate limited (HTTP {status}){hint}", status=status, retry_after=wait)

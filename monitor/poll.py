@@ -24,7 +24,7 @@ from alerts import incidents, store
 from alerts.classify import classify
 from alerts.draft import AlertDraft
 from alerts.models import Evidence, PollRun, SourceState
-from monitor.http import FetchError, Fetched, fetch
+from monitor.http import Fetched, FetchError, fetch
 from sources.base import ParseError, Source
 
 log = logging.getLogger("monitor.poll")
@@ -52,7 +52,9 @@ class PollOutcome:
 
 
 @dataclass
-class _Page:
+class Page:
+    """One fetched page and the classified drafts parsed from it."""
+
     fetched: Fetched
     drafts: list[AlertDraft]
 
@@ -64,8 +66,8 @@ def prepare(source: Source, content: bytes) -> list[AlertDraft]:
 
 def _fetch_pages(
     source: Source, url: str, state: SourceState | None, client: httpx.Client
-) -> list[_Page]:
-    pages: list[_Page] = []
+) -> list[Page]:
+    pages: list[Page] = []
     next_url: str | None = url
     seen: set[str] = set()
     while next_url and len(pages) < source.max_pages:
@@ -83,10 +85,14 @@ def _fetch_pages(
             empty_response=source.empty_response,
         )
         if fetched.not_modified or fetched.empty:
-            pages.append(_Page(fetched, []))
+            pages.append(Page(fetched, []))
             break
-        pages.append(_Page(fetched, prepare(source, fetched.content)))
-        next_url = source.next_page(fetched.content, fetched.headers, next_url) if source.next_page else None
+        pages.append(Page(fetched, prepare(source, fetched.content)))
+        next_url = (
+            source.next_page(fetched.content, fetched.headers, next_url)
+            if source.next_page
+            else None
+        )
     return pages
 
 
@@ -127,21 +133,28 @@ def _state(session: Session, key: str) -> SourceState:
     return session.get(SourceState, key) or SourceState(key=key)
 
 
-def _store(
+def store_pages(
     session: Session,
     source: Source,
-    pages: Sequence[_Page],
+    pages: Sequence[Page],
     outcome: PollOutcome,
     *,
     now: datetime,
     keep_bytes: int,
 ) -> None:
+    """Store the drafts of a poll's pages, link incidents and mark the source healthy.
+
+    Runs inside the caller's transaction; the caller commits.
+    """
     changed = []
     for page in pages:
         if not page.drafts:
             continue
         result = store.upsert(
-            session, page.drafts, now=now, evidence_id=_evidence_maker(session, page.fetched, keep_bytes)
+            session,
+            page.drafts,
+            now=now,
+            evidence_id=_evidence_maker(session, page.fetched, keep_bytes),
         )
         outcome.new += len(result.new)
         outcome.revised += len(result.revised)
@@ -166,11 +179,19 @@ def _store(
 def _record_run(session: Session, outcome: PollOutcome, started: datetime, now: datetime) -> None:
     session.add(
         PollRun(
-            id=outcome.poll_id, source=outcome.source, started_at=started, finished_at=now,
-            outcome=outcome.outcome, pages=outcome.pages, bytes_read=outcome.bytes_read,
-            items=outcome.items, new=outcome.new, revised=outcome.revised,
-            unchanged=outcome.unchanged, error=outcome.error,
-        )  # fmt: skip
+            id=outcome.poll_id,
+            source=outcome.source,
+            started_at=started,
+            finished_at=now,
+            outcome=outcome.outcome,
+            pages=outcome.pages,
+            bytes_read=outcome.bytes_read,
+            items=outcome.items,
+            new=outcome.new,
+            revised=outcome.revised,
+            unchanged=outcome.unchanged,
+            error=outcome.error,
+        )
     )
 
 
@@ -217,7 +238,7 @@ def poll_source(
             if pages and pages[0].fetched.not_modified:
                 outcome.outcome = "not_modified"
             now = datetime.now(UTC)
-            _store(session, source, pages, outcome, now=now, keep_bytes=evidence_keep_bytes)
+            store_pages(session, source, pages, outcome, now=now, keep_bytes=evidence_keep_bytes)
             _record_run(session, outcome, started, now)
             session.commit()
     except (FetchError, ParseError) as exc:

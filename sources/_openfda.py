@@ -25,10 +25,14 @@ KRATOM_SEARCH = (
 PAGE_SIZE = 100
 
 _UPC = re.compile(r"\b(?:UPC[:#\s]*)?(\d(?:[\s-]?\d){10,12})\b")
+_CODE = r"(?:B#\s*)?(?=[A-Z.\-/]*\d)[A-Z0-9][A-Z0-9.\-/]{2,}"
+# "Lot LB-2203", "Lots: A1, A2 and A3", "Lot #'s: 123, 456", "lot B# AAW.501.3"
 _LOT = re.compile(
-    r"\b(?:lot|batch)(?:\s*(?:#|no\.?|number|code)s?)?\s*[:#]?\s*(?P<lot>[A-Z0-9][A-Z0-9.\-/]{2,})",
+    r"\b(?:lot|batch)(?:es|s)?(?:\s*(?:#\s*'?s|#|no\.?|numbers?|codes?))?\s*[:#]?\s*"
+    rf"(?P<codes>{_CODE}(?:\s*(?:,|;|&|\band\b)\s*{_CODE})*)",
     re.I,
 )
+_LOT_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.I)
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?', re.I)
 _SKIP = re.compile(r"([?&])skip=\d+")
 _CLASS = re.compile(r"\bclass\s+(I{1,3})\b", re.I)
@@ -43,14 +47,16 @@ def lots_and_upcs(text: str) -> tuple[list[str], list[str]]:
             upcs.append(digits)
     lots: list[str] = []
     for match in _LOT.finditer(text):
-        lot = match.group("lot").rstrip(".,;")
-        if lot not in lots and re.sub(r"\D", "", lot) not in upcs:
-            lots.append(lot)
+        for code in _LOT_SPLIT.split(match.group("codes")):
+            lot = re.sub(r"^B#\s*", "", code).rstrip(".,;")
+            # A lot code has a digit; this skips words such as "Lot numbers are ...".
+            if any(c.isdigit() for c in lot) and lot not in lots and lot not in upcs:
+                lots.append(lot)
     return lots, upcs
 
 
 def recall_class(value: str) -> str | None:
-    """"Class II" -> "II"; None when not classified."""
+    """ "Class II" -> "II"; None when not classified."""
     match = _CLASS.search(value)
     return match.group(1).upper() if match else None
 
@@ -88,7 +94,6 @@ def to_draft(record: dict[str, Any], *, source: str, endpoint: str) -> AlertDraf
     if field(record, "voluntary_mandated"):
         summary_parts.append(f"({field(record, 'voluntary_mandated')})")
     text = f"{firm} {product} {reason} {codes}"
-    country = field(record, "country")
     return AlertDraft(
         source=source,
         uid=uid,
@@ -98,7 +103,8 @@ def to_draft(record: dict[str, Any], *, source: str, endpoint: str) -> AlertDraf
         url=record_url(endpoint, uid) if field(record, "recall_number") else endpoint,
         summary=" ".join(summary_parts),
         published_at=day_start_utc(parse_day(field(record, "report_date"))),
-        jurisdiction="US" if not country or country == "United States" else "US",
+        # An FDA action applies in the US wherever the firm is based.
+        jurisdiction="US",
         regions=regions_in(distribution),
         firms=[firm] if firm else [],
         products=[Product(name=product, lots=lots, upcs=upcs)] if product else [],
@@ -122,7 +128,11 @@ def parse_enforcement(content: bytes, *, source: str, endpoint: str) -> list[Ale
     results = expect_list(data.get("results"), "openFDA results")
     drafts = []
     for record in results:
-        drafts.append(to_draft(expect_object(record, "an enforcement record"), source=source, endpoint=endpoint))
+        drafts.append(
+            to_draft(
+                expect_object(record, "an enforcement record"), source=source, endpoint=endpoint
+            )
+        )
     return drafts
 
 
@@ -155,6 +165,8 @@ def is_no_match(status: int, content: bytes) -> bool:
         data = load_json(content)
     except ParseError:
         return False
-    return isinstance(data, dict) and isinstance(data.get("error"), dict) and (
-        data["error"].get("code") == "NOT_FOUND"
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("error"), dict)
+        and (data["error"].get("code") == "NOT_FOUND")
     )

@@ -24,7 +24,8 @@ _FIRM_CUT = re.compile(
     re.I,
 )
 _PRODUCT = re.compile(
-    r"\brecall(?:s|ing)?\s+(?:of\s+)?(?P<product>.+?)(?:\s+(?:because|due to|after|as a precaution|for)\b|$)",
+    r"\brecall(?:s|ing)?\s+(?:of\s+)?(?P<product>.+?)"
+    r"(?:\s+(?:because|due to|after|as a precaution|for)\b|$)",
     re.I,
 )
 

@@ -1,4 +1,4 @@
-"""Agency press releases: advisories, seizures, warning-letter rounds, scheduling; kratom items only."""
+"""FDA press releases: advisories, seizures, warning letters, scheduling; kratom items only."""
 
 from __future__ import annotations
 

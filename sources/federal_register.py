@@ -42,18 +42,21 @@ def _draft(doc: dict[str, Any]) -> AlertDraft:
     abstract = plain_text(field(doc, "abstract"))
     excerpts = plain_text(field(doc, "excerpts"))
     action = field(doc, "action")
-    agencies = doc.get("agencies") if isinstance(doc.get("agencies"), list) else []
+    agencies: list[Any] = doc["agencies"] if isinstance(doc.get("agencies"), list) else []
     citation = field(doc, "citation")
-    docket = doc.get("docket_ids") if isinstance(doc.get("docket_ids"), list) else []
+    docket: list[Any] = doc["docket_ids"] if isinstance(doc.get("docket_ids"), list) else []
+    kind_label = field(doc, "type")
+    if action.rstrip(".").lower() == kind_label.lower():
+        action = ""  # most notices give "Notice." as their action
     summary = " ".join(
-        filter(None, (f"{field(doc, 'type')}." if field(doc, "type") else "", action, abstract or excerpts))
+        filter(None, (f"{kind_label}." if kind_label else "", action, abstract or excerpts))
     )
     url = field(doc, "html_url") or f"https://www.federalregister.gov/d/{number}"
     return AlertDraft(
         source=SOURCE.key,
         # Document numbers were reused before 2016; the date makes the key unique.
         uid=f"{number}@{published}" if published else number,
-        agency=_agency(agencies or []),
+        agency=_agency(agencies),
         kind="notice",
         title=title,
         url=canonical_url(url),

@@ -12,11 +12,19 @@ from sources._json import expect_list, expect_object, field, load_json
 from sources._openfda import recall_class
 from sources.base import Source
 
-_ARCHIVED = {"yes": True, "1": True, "true": True, "no": False, "0": False, "false": False, "": False}
+_ARCHIVED = {
+    "yes": True,
+    "1": True,
+    "true": True,
+    "no": False,
+    "0": False,
+    "false": False,
+    "": False,
+}
 
 
 def _type_class(value: str) -> str | None:
-    """"Type II" (Health Canada's wording) -> "II"."""
+    """ "Type II" (Health Canada's wording) -> "II"."""
     return recall_class(value.replace("Type", "Class")) if value else None
 
 

@@ -45,7 +45,8 @@ def pg_database() -> Iterator[str]:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
         admin.dispose()
-        message = f"PostgreSQL not reachable at {make_url(PG_URL).render_as_string(hide_password=True)}: {exc.orig}"
+        where = make_url(PG_URL).render_as_string(hide_password=True)
+        message = f"PostgreSQL not reachable at {where}: {exc.orig}"
         if REQUIRE_PG:
             pytest.fail(message + " (KM_TEST_REQUIRE_POSTGRES=1)")
         pytest.skip(message)

@@ -30,7 +30,7 @@ def kratom_item(n: int = 1, firm: str = "Leafline Botanicals") -> tuple[str, str
     return (
         f"{firm} Recalls Kratom Powder Lot {n} Because of Possible Salmonella Contamination",
         f"http://www.fda.gov/safety/recalls/leafline-kratom-{n}",
-        f"{firm} is recalling kratom powder lot {n} because it may be contaminated with Salmonella.",
+        f"{firm} is recalling kratom powder lot {n} as it may be contaminated with Salmonella.",
         "Wed, 12 Mar 2025 09:15:00 EDT",
     )
 

@@ -29,6 +29,7 @@ def _enforcement(number: str, **overrides: object) -> object:
     values: dict[str, object] = {
         "source": "openfda_food_enforcement",
         "uid": number,
+        "url": f"https://api.fda.gov/food/enforcement.json?search=recall_number:{number}",
         "recall_number": number,
         "event_id": "79480",
         "firms": ["Pdx Aromatics, Llc"],
@@ -56,7 +57,7 @@ def test_rss_notice_and_openfda_record_of_same_firm_form_one_incident(engine: En
         incident = session.exec(select(Incident)).one()
         members = incidents.members(session, incident.id or 0)
     assert {a.incident_id for a in alerts} == {incident.id}
-    assert [m.source for m in members][0] == "fda_recalls"
+    assert members[0].source == "fda_recalls"
     assert incident.title == "PDX Aromatics dba Kraken Kratom Recalls Kratom Capsules"
     assert "same" in incident.link_reason
 
@@ -80,7 +81,11 @@ def test_recall_number_links_alerts_from_two_sources(engine: Engine) -> None:
     _store_and_link(engine, [_enforcement("F-0001-2025", event_id=None, firms=["A"])])
     _store_and_link(
         engine,
-        [_enforcement("F-0001-2025", source="openfda_drug_enforcement", event_id=None, firms=["B"])],
+        [
+            _enforcement(
+                "F-0001-2025", source="openfda_drug_enforcement", event_id=None, firms=["B"]
+            )
+        ],
     )
     with Session(engine) as session:
         incident = session.exec(select(Incident)).one()
@@ -88,12 +93,26 @@ def test_recall_number_links_alerts_from_two_sources(engine: Engine) -> None:
 
 
 def test_two_incidents_merge_when_an_alert_bridges_them(engine: Engine) -> None:
-    _store_and_link(engine, [_enforcement("F-1", event_id="E1", firms=["X"]), _enforcement("F-2", event_id="E1", firms=["X"])])
-    _store_and_link(engine, [_enforcement("F-3", event_id="E2", firms=["Y"]), _enforcement("F-4", event_id="E2", firms=["Y"])])
+    _store_and_link(
+        engine,
+        [
+            _enforcement("F-1", event_id="E1", firms=["X"]),
+            _enforcement("F-2", event_id="E1", firms=["X"]),
+        ],
+    )
+    _store_and_link(
+        engine,
+        [
+            _enforcement("F-3", event_id="E2", firms=["Y"]),
+            _enforcement("F-4", event_id="E2", firms=["Y"]),
+        ],
+    )
     with Session(engine) as session:
         assert len(session.exec(select(Incident)).all()) == 2
     # A record carrying recall number F-2 but event E2 joins both groups.
-    _store_and_link(engine, [_enforcement("F-2", source="openfda_drug_enforcement", event_id="E2", firms=["Z"])])
+    _store_and_link(
+        engine, [_enforcement("F-2", source="openfda_drug_enforcement", event_id="E2", firms=["Z"])]
+    )
     with Session(engine) as session:
         remaining = session.exec(select(Incident)).all()
         assert len(remaining) == 1
@@ -101,5 +120,17 @@ def test_two_incidents_merge_when_an_alert_bridges_them(engine: Engine) -> None:
 
 
 def test_firm_keys_drop_legal_suffixes_and_split_dba() -> None:
-    assert incidents.firm_keys(["Vanguard Enterprises, LLC. dba Bedrock MFG"]) == {"vanguard enterprises", "bedrock"}
+    assert incidents.firm_keys(["Vanguard Enterprises, LLC. dba Bedrock MFG"]) == {
+        "vanguard enterprises",
+        "bedrock",
+    }
     assert incidents.firm_keys(["Pdx Aromatics, Llc"]) == incidents.firm_keys(["PDX Aromatics"])
+
+
+def test_same_page_in_two_feeds_is_one_incident(engine: Engine) -> None:
+    _store_and_link(engine, [draft(firms=[])])
+    _store_and_link(engine, [draft(source="fda_food_safety_recalls", firms=[])])
+    with Session(engine) as session:
+        incident = session.exec(select(Incident)).one()
+        assert incident.link_reason == "same agency page in two feeds"
+        assert {a.incident_id for a in session.exec(select(Alert))} == {incident.id}

@@ -47,7 +47,9 @@ def test_repeated_uid_within_one_batch_counts_once(engine: Engine) -> None:
         result = store.upsert(session, [draft(), draft(title="older copy")], now=NOW)
         session.commit()
         assert len(result.new) == 1
-        assert session.exec(select(Alert)).one().title == "Leafline Botanicals Recalls Kratom Powder"
+        assert (
+            session.exec(select(Alert)).one().title == "Leafline Botanicals Recalls Kratom Powder"
+        )
 
 
 def test_status_change_adds_revision_with_typed_diff_and_moves_updated_at(engine: Engine) -> None:
@@ -58,7 +60,13 @@ def test_status_change_adds_revision_with_typed_diff_and_moves_updated_at(engine
     with Session(engine) as session:
         result = store.upsert(
             session,
-            [draft(status="terminated", hazards=["salmonella", "heavy_metals"], title="Corrected title")],
+            [
+                draft(
+                    status="terminated",
+                    hazards=["salmonella", "heavy_metals"],
+                    title="Corrected title",
+                )
+            ],
             now=later,
         )
         session.commit()
@@ -68,14 +76,26 @@ def test_status_change_adds_revision_with_typed_diff_and_moves_updated_at(engine
     assert alert.revision == 2 and alert.status == "terminated" and alert.title == "Corrected title"
     assert alert.updated_at == later and alert.first_seen_at == NOW
     changes = {c["field"]: c for c in revisions[1].changes}
-    assert changes["status"] == {"field": "status", "op": "changed", "old": "ongoing", "new": "terminated"}
-    assert changes["hazards"] == {"field": "hazards", "op": "list", "added": ["heavy_metals"], "removed": []}
+    assert changes["status"] == {
+        "field": "status",
+        "op": "changed",
+        "old": "ongoing",
+        "new": "terminated",
+    }
+    assert changes["hazards"] == {
+        "field": "hazards",
+        "op": "list",
+        "added": ["heavy_metals"],
+        "removed": [],
+    }
     assert changes["title"]["old"] == "Leafline Botanicals Recalls Kratom Powder"
     assert set(changes) == {"status", "hazards", "title"}
 
 
 def test_times_come_back_in_utc_on_every_backend(engine: Engine) -> None:
-    eastern = datetime(2025, 3, 12, 9, 15, tzinfo=UTC) .astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
+    eastern = datetime(2025, 3, 12, 9, 15, tzinfo=UTC).astimezone(
+        __import__("zoneinfo").ZoneInfo("America/New_York")
+    )
     with Session(engine) as session:
         store.upsert(session, [draft(published_at=eastern)], now=NOW)
         session.commit()

@@ -1,0 +1,1 @@
+"""The offline demo: bundled agency snapshots served from loopback."""

@@ -1,0 +1,112 @@
+"""Plain-text tables and lines for the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from alerts.models import Alert, SourceState
+from monitor.poll import PollOutcome
+from sources.base import Source
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Left-aligned columns sized to their content."""
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _short(text: str | None, width: int) -> str:
+    text = text or ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _ago(moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{max(seconds, 0)}s ago"
+
+
+def outcome_line(outcome: PollOutcome) -> str:
+    if outcome.outcome == "error":
+        return f"{outcome.source}: ERROR {outcome.error}"
+    if outcome.outcome == "not_modified":
+        return f"{outcome.source}: not modified ({outcome.duration_ms} ms)"
+    return (
+        f"{outcome.source}: {outcome.new} new, {outcome.revised} revised, "
+        f"{outcome.unchanged} unchanged ({outcome.duration_ms} ms)"
+    )
+
+
+def outcome_table(outcomes: Sequence[PollOutcome]) -> str:
+    rows = [
+        (o.source, o.outcome, o.new, o.revised, o.unchanged, _short(o.error or "", 70))
+        for o in outcomes
+    ]
+    return table(("SOURCE", "OUTCOME", "NEW", "REVISED", "UNCHANGED", "ERROR"), rows)
+
+
+def source_dict(source: Source, state: SourceState | None, url: str) -> dict[str, Any]:
+    return {
+        "key": source.key,
+        "title": source.title,
+        "agency": source.agency,
+        "url": url,
+        "every_seconds": int(source.every.total_seconds()),
+        "status": state.status if state else "never",
+        "last_success_at": state.last_success_at.isoformat()
+        if state and state.last_success_at
+        else None,
+        "last_error": state.last_error if state else None,
+        "last_error_at": state.last_error_at.isoformat() if state and state.last_error_at else None,
+        "consecutive_failures": state.consecutive_failures if state else 0,
+        "items_seen": state.items_seen if state else 0,
+    }
+
+
+def sources_table(rows: Sequence[tuple[Source, SourceState | None, str]]) -> str:
+    body = []
+    for source, state, _url in rows:
+        body.append(
+            (
+                source.key,
+                state.status if state else "never",
+                f"{int(source.every.total_seconds() // 60)}m",
+                _ago(state.last_success_at if state else None),
+                state.consecutive_failures if state else 0,
+                state.items_seen if state else 0,
+                _short(state.last_error if state else "", 60),
+            )
+        )
+    return table(
+        ("SOURCE", "STATUS", "EVERY", "LAST SUCCESS", "FAILS", "ITEMS", "LAST ERROR"), body
+    )
+
+
+def alerts_table(alerts: Sequence[Alert]) -> str:
+    rows = []
+    for alert in alerts:
+        marks = (f" [rev {alert.revision}]" if alert.revision > 1 else "") + (
+            f" [incident {alert.incident_id}]" if alert.incident_id else ""
+        )
+        rows.append(
+            (
+                alert.published_at.date().isoformat() if alert.published_at else "-",
+                alert.severity,
+                alert.kind,
+                alert.jurisdiction,
+                alert.source,
+                _short(alert.title, 80) + marks,
+            )
+        )
+    return table(("PUBLISHED", "SEVERITY", "KIND", "WHERE", "SOURCE", "TITLE"), rows)
