@@ -27,6 +27,13 @@ KINDS = (
 
 SEVERITIES = ("info", "low", "moderate", "high", "critical")
 
+# The user-visible facts of an alert, in display order.
+FACT_FIELDS = (
+    "agency", "kind", "title", "url", "summary", "published_at", "jurisdiction", "regions",
+    "firms", "products", "hazards", "severity", "severity_reason", "recall_number",
+    "recall_class", "status", "event_id", "initiated_on", "matched_terms",
+)  # fmt: skip
+
 
 @dataclass
 class Product:
@@ -68,10 +75,12 @@ class AlertDraft:
     raw: dict[str, Any] = field(default_factory=dict)
 
     def facts(self) -> dict[str, Any]:
-        """The stored, user-visible facts: what a revision compares."""
-        data = asdict(self)
-        for key in ("body", "raw", "source", "uid"):
-            data.pop(key)
+        """The stored, user-visible facts: what a revision compares (JSON-ready)."""
+        data = {name: getattr(self, name) for name in FACT_FIELDS}
+        for name, value in data.items():
+            if isinstance(value, list):
+                data[name] = list(value)
+        data["products"] = [asdict(p) for p in self.products]
         data["published_at"] = self.published_at.isoformat() if self.published_at else None
         data["initiated_on"] = self.initiated_on.isoformat() if self.initiated_on else None
         return data

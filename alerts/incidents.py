@@ -9,9 +9,10 @@ same firm within a date window.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from alerts.models import Alert, Incident
 from alerts.text import as_utc
@@ -51,42 +52,81 @@ def _days_apart(a: Alert, b: Alert) -> int | None:
     return min(abs((x - y).days) for x in days_a for y in days_b)
 
 
-def _candidates(session: Session, alert: Alert) -> list[tuple[Alert, str]]:
-    found: list[tuple[Alert, str]] = []
-    keyed = []
-    if alert.recall_number:
-        keyed.append(Alert.recall_number == alert.recall_number)
-    if alert.event_id:
-        keyed.append(Alert.event_id == alert.event_id)
-    if keyed:
-        for other in session.exec(select(Alert).where(or_(*keyed), Alert.id != alert.id)):
-            reason = (
-                f"same recall number {alert.recall_number}"
-                if alert.recall_number and other.recall_number == alert.recall_number
-                else f"same recall event {alert.event_id}"
-            )
-            found.append((other, reason))
-    if alert.url:
-        same_page = select(Alert).where(Alert.url == alert.url, Alert.source != alert.source)
-        for other in session.exec(same_page):
-            found.append((other, "same agency page in two feeds"))
-    firms = firm_keys(alert.firms)
-    anchor = _event_day(alert)
-    if firms and anchor and alert.kind == "recall":
-        low = datetime(anchor.year, anchor.month, anchor.day) - 2 * WINDOW
-        high = datetime(anchor.year, anchor.month, anchor.day) + 2 * WINDOW
-        query = select(Alert).where(
+@dataclass
+class _Pool:
+    """Alerts that could match a batch, indexed the ways alerts are matched."""
+
+    by_recall: dict[str, list[Alert]] = field(default_factory=dict)
+    by_event: dict[str, list[Alert]] = field(default_factory=dict)
+    by_url: dict[str, list[Alert]] = field(default_factory=dict)
+    by_firm: dict[str, list[Alert]] = field(default_factory=dict)
+
+    def add(self, alert: Alert) -> None:
+        for index, key in (
+            (self.by_recall, alert.recall_number),
+            (self.by_event, alert.event_id),
+            (self.by_url, alert.url),
+        ):
+            if key and alert not in index.setdefault(key, []):
+                index[key].append(alert)
+        if alert.kind == "recall":
+            for firm in firm_keys(alert.firms):
+                bucket = self.by_firm.setdefault(firm, [])
+                if alert not in bucket:
+                    bucket.append(alert)
+
+
+def _chunks(values: set[str]) -> list[list[str]]:
+    ordered = sorted(values)
+    return [ordered[i : i + 500] for i in range(0, len(ordered), 500)]
+
+
+def _pool(session: Session, alerts: list[Alert]) -> _Pool:
+    """Load every possible partner of the batch in a few queries (not a few per alert)."""
+    pool = _Pool()
+    for column, values in (
+        (Alert.recall_number, {a.recall_number for a in alerts if a.recall_number}),
+        (Alert.event_id, {a.event_id for a in alerts if a.event_id}),
+        (Alert.url, {a.url for a in alerts if a.url}),
+    ):
+        for chunk in _chunks(values):
+            for other in session.exec(select(Alert).where(col(column).in_(chunk))):
+                pool.add(other)
+    days = [d for a in alerts if a.kind == "recall" and a.firms for d in [_event_day(a)] if d]
+    if days:
+        low = datetime(min(days).year, min(days).month, min(days).day) - 2 * WINDOW
+        high = datetime(max(days).year, max(days).month, max(days).day) + 2 * WINDOW
+        window = select(Alert).where(
             Alert.kind == "recall",
-            Alert.source != alert.source,
-            Alert.id != alert.id,
             col(Alert.published_at) >= as_utc(low),
             col(Alert.published_at) <= as_utc(high),
         )
-        for other in session.exec(query):
-            gap = _days_apart(alert, other)
-            if gap is not None and gap <= WINDOW.days and firms & firm_keys(other.firms):
-                shared = sorted(firms & firm_keys(other.firms))[0]
-                found.append((other, f"same firm ({shared}) within {gap} days"))
+        for other in session.exec(window):
+            pool.add(other)
+    return pool
+
+
+def _candidates(pool: _Pool, alert: Alert) -> list[tuple[Alert, str]]:
+    found: list[tuple[Alert, str]] = []
+    if alert.recall_number:
+        for other in pool.by_recall.get(alert.recall_number, []):
+            if other.id != alert.id:
+                found.append((other, f"same recall number {alert.recall_number}"))
+    if alert.event_id:
+        for other in pool.by_event.get(alert.event_id, []):
+            if other.id != alert.id:
+                found.append((other, f"same recall event {alert.event_id}"))
+    for other in pool.by_url.get(alert.url, []):
+        if other.source != alert.source:
+            found.append((other, "same agency page in two feeds"))
+    if alert.kind == "recall":
+        for firm in sorted(firm_keys(alert.firms)):
+            for other in pool.by_firm.get(firm, []):
+                if other.source == alert.source or other.id == alert.id:
+                    continue
+                gap = _days_apart(alert, other)
+                if gap is not None and gap <= WINDOW.days:
+                    found.append((other, f"same firm ({firm}) within {gap} days"))
     return found
 
 
@@ -104,8 +144,11 @@ def _merge(session: Session, keep: Incident, drop_id: int, now: datetime) -> Non
 def link(session: Session, alerts: list[Alert], *, now: datetime) -> list[Incident]:
     """Join each alert to the incidents of matching alerts; return incidents touched."""
     touched: dict[int, Incident] = {}
+    if not alerts:
+        return []
+    pool = _pool(session, alerts)
     for alert in alerts:
-        for other, reason in _candidates(session, alert):
+        for other, reason in _candidates(pool, alert):
             if alert.incident_id is not None and alert.incident_id == other.incident_id:
                 continue
             if alert.incident_id is None and other.incident_id is None:

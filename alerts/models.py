@@ -88,7 +88,7 @@ class Alert(SQLModel, table=True):
     kind: str = Field(max_length=32, index=True)
     title: str = Field(sa_column=Column(Text, nullable=False))
     summary: str = Field(default="", sa_column=Column(Text, nullable=False))
-    url: str = Field(sa_column=Column(Text, nullable=False))
+    url: str = Field(sa_column=Column(Text, nullable=False, index=True))
     published_at: datetime | None = utc_column(index=True)
     jurisdiction: str = Field(max_length=16, index=True)
     regions: list[str] = json_column()

@@ -12,17 +12,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
-from alerts.draft import AlertDraft
+from alerts.draft import FACT_FIELDS, AlertDraft
 from alerts.models import Alert, AlertRevision
 
-FACT_FIELDS = (
-    "agency", "kind", "title", "url", "summary", "published_at", "jurisdiction", "regions",
-    "firms", "products", "hazards", "severity", "severity_reason", "recall_number",
-    "recall_class", "status", "event_id", "initiated_on", "matched_terms",
-)  # fmt: skip
 _CHUNK = 500
 
 
@@ -145,32 +140,34 @@ def upsert(
 
     for source, bucket in by_source.items():
         existing = _existing(session, source, list(bucket))
-        fresh: list[tuple[Alert, AlertDraft, dict[str, Any], str]] = []
+        fresh: list[tuple[dict[str, Any], AlertDraft, dict[str, Any], str]] = []
         changed: list[tuple[int, AlertDraft, dict[str, Any], str]] = []
         for uid, (draft, facts, digest) in bucket.items():
             known = existing.get(uid)
             if known is None:
-                alert = Alert(
-                    source=source,
-                    uid=uid,
-                    content_hash=digest,
-                    revision=1,
-                    first_seen_at=now,
-                    updated_at=now,
+                row = {
+                    "source": source,
+                    "uid": uid,
+                    "content_hash": digest,
+                    "revision": 1,
+                    "first_seen_at": now,
+                    "updated_at": now,
                     **_values(draft),
-                )
-                fresh.append((alert, draft, facts, digest))
+                }
+                fresh.append((row, draft, facts, digest))
             elif known[1] == digest:
                 result.unchanged += 1
             else:
                 changed.append((known[0], draft, facts, digest))
 
+        revisions: list[dict[str, Any]] = []
         if fresh:
-            session.add_all([alert for alert, *_ in fresh])
-            session.flush()
+            # One multi-row INSERT ... RETURNING instead of a round trip per alert.
+            statement = insert(Alert).returning(Alert, sort_by_parameter_order=True)
+            inserted = list(session.scalars(statement, [row for row, *_ in fresh]))
             evidence = evidence_id()
-            for alert, draft, facts, digest in fresh:
-                session.add(_revision(alert, 1, facts, [], digest, draft, evidence, now))
+            for alert, (_row, draft, facts, digest) in zip(inserted, fresh, strict=True):
+                revisions.append(_revision(alert, 1, facts, [], digest, draft, evidence, now))
                 result.new.append(alert)
 
         if changed:
@@ -183,10 +180,14 @@ def upsert(
                 alert.content_hash = digest
                 alert.updated_at = now
                 session.add(alert)
-                session.add(
+                revisions.append(
                     _revision(alert, alert.revision, facts, changes, digest, draft, evidence, now)
                 )
                 result.revised.append(alert)
+        if revisions:
+            session.flush()
+            # History rows need no ids back: a plain executemany.
+            session.connection().execute(insert(AlertRevision), revisions)
     session.flush()
     return result
 
@@ -200,19 +201,19 @@ def _revision(
     draft: AlertDraft,
     evidence: int | None,
     now: datetime,
-) -> AlertRevision:
+) -> dict[str, Any]:
     assert alert.id is not None
-    return AlertRevision(
-        alert_id=alert.id,
-        revision=number,
-        recorded_at=now,
-        content_hash=digest,
-        facts=facts,
-        changes=changes,
-        evidence_id=evidence,
-        raw_sha256=raw_hash(draft.raw),
-        raw=json.loads(json.dumps(draft.raw, default=str)),
-    )
+    return {
+        "alert_id": alert.id,
+        "revision": number,
+        "recorded_at": now,
+        "content_hash": digest,
+        "facts": facts,
+        "changes": changes,
+        "evidence_id": evidence,
+        "raw_sha256": raw_hash(draft.raw),
+        "raw": json.loads(json.dumps(draft.raw, default=str)),
+    }
 
 
 def recent_alerts(

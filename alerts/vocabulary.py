@@ -31,10 +31,21 @@ _PATTERN = re.compile(
 _SEVEN_OH_PATTERN = re.compile(_SEVEN_OH)
 
 
+# Every term pattern contains one of these; texts without any skip the regex, which
+# matters when a general feed holds thousands of items and few are about kratom.
+_HINTS = ("ratom", "ketum", "biak", "kakuam", "mitragyn", "hydroxy", "speciogyn", "pseudoindoxyl")
+
+
+def _may_match(text: str) -> bool:
+    lowered = text.lower()
+    return any(hint in lowered for hint in _HINTS)
+
+
 def match_terms(text: str) -> list[str]:
     """Canonical kratom terms found in ``text``, in first-seen order, without repeats."""
     found: list[str] = []
-    for match in _PATTERN.finditer(text):
+    matches = _PATTERN.finditer(text) if _may_match(text) else iter(())
+    for match in matches:
         name = _GROUPS[match.lastgroup or ""]
         if name not in found:
             found.append(name)
@@ -45,4 +56,6 @@ def match_terms(text: str) -> list[str]:
 
 def is_relevant(text: str) -> bool:
     """True when ``text`` mentions kratom or one of its alkaloids."""
-    return bool(_PATTERN.search(text)) or ("OH" in text and bool(_SEVEN_OH_PATTERN.search(text)))
+    if _may_match(text) and _PATTERN.search(text):
+        return True
+    return "OH" in text and bool(_SEVEN_OH_PATTERN.search(text))

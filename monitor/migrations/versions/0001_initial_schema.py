@@ -123,6 +123,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_alert_published_at"), ["published_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_alert_recall_number"), ["recall_number"], unique=False)
         batch_op.create_index(batch_op.f("ix_alert_severity"), ["severity"], unique=False)
+        batch_op.create_index(batch_op.f("ix_alert_url"), ["url"], unique=False)
         batch_op.create_index(batch_op.f("ix_alert_source"), ["source"], unique=False)
         batch_op.create_index(batch_op.f("ix_alert_updated_at"), ["updated_at"], unique=False)
 
@@ -162,6 +163,7 @@ def downgrade() -> None:
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alert_updated_at"))
         batch_op.drop_index(batch_op.f("ix_alert_source"))
+        batch_op.drop_index(batch_op.f("ix_alert_url"))
         batch_op.drop_index(batch_op.f("ix_alert_severity"))
         batch_op.drop_index(batch_op.f("ix_alert_recall_number"))
         batch_op.drop_index(batch_op.f("ix_alert_published_at"))
