@@ -108,6 +108,8 @@ class Alert(SQLModel, table=True):
     first_seen_at: datetime = utc_column(nullable=False)
     updated_at: datetime = utc_column(nullable=False, index=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    # "poll" for live polls, "backfill" for history: history is stored but never mailed.
+    origin: str = Field(default="poll", max_length=16)
 
 
 class AlertRevision(SQLModel, table=True):
@@ -147,6 +149,40 @@ class SourceState(SQLModel, table=True):
     consecutive_failures: int = 0
     items_seen: int = 0
     last_poll_id: str | None = Field(default=None, max_length=32)
+    # Scheduling: when the source is next due, and which worker holds it until when.
+    next_poll_at: datetime | None = utc_column(index=True)
+    lease_owner: str | None = Field(default=None, max_length=120)
+    lease_expires_at: datetime | None = utc_column()
+    failing_since: datetime | None = utc_column()
+    # Liveness: when the agency's response last changed, and the recent gaps between changes.
+    last_content_sha256: str | None = Field(default=None, max_length=64)
+    last_changed_at: datetime | None = utc_column()
+    change_gaps: list[int] = json_column()
+    # An alarm mail went out for this source and no recovery mail yet.
+    alarm_open: bool = False
+
+
+class MailMessage(SQLModel, table=True):
+    """One outgoing email in the outbox; ``dedupe_key`` makes enqueueing idempotent."""
+
+    __tablename__ = "mail_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=300, unique=True)
+    kind: str = Field(max_length=40, index=True)
+    recipients: list[str] = json_column()
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    text_body: str = Field(sa_column=Column(Text, nullable=False))
+    html_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | sent | failed
+    created_at: datetime = utc_column(nullable=False)
+    next_attempt_at: datetime = utc_column(nullable=False, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sent_at: datetime | None = utc_column()
+    message_id: str | None = Field(default=None, max_length=300)
+    claimed_by: str | None = Field(default=None, max_length=120)
+    claim_expires_at: datetime | None = utc_column()
 
 
 class PollRun(SQLModel, table=True):

@@ -122,12 +122,14 @@ def upsert(
     *,
     now: datetime,
     evidence_id: Callable[[], int | None] = lambda: None,
+    origin: str = "poll",
 ) -> UpsertResult:
     """Store drafts: new items become alerts, changed items get a revision, the rest is skipped.
 
     Drafts repeated within the batch count once (the first wins: feeds list newest first).
     ``evidence_id`` is called only when something is written, so an all-duplicate
-    re-poll stores no evidence row.
+    re-poll stores no evidence row. ``origin="backfill"`` marks new alerts as history,
+    which is stored but never mailed.
     """
     result = UpsertResult()
     by_source: dict[str, dict[str, tuple[AlertDraft, dict[str, Any], str]]] = {}
@@ -152,6 +154,7 @@ def upsert(
                     "revision": 1,
                     "first_seen_at": now,
                     "updated_at": now,
+                    "origin": origin,
                     **_values(draft),
                 }
                 fresh.append((row, draft, facts, digest))

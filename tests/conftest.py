@@ -23,7 +23,15 @@ from tests.agency import Agency
 
 PG_URL = os.environ.get("KM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("KM_TEST_REQUIRE_POSTGRES") == "1"
-TABLES = ("alert_revision", "alert", "incident", "evidence", "source_state", "poll_run")
+TABLES = (
+    "alert_revision",
+    "alert",
+    "incident",
+    "evidence",
+    "source_state",
+    "poll_run",
+    "mail_message",
+)
 
 
 @pytest.fixture(scope="session")

@@ -29,3 +29,24 @@ def test_empty_database_is_reported_as_needing_init(tmp_path: object) -> None:
     engine = db.make_engine(f"sqlite:///{tmp_path}/empty.db")
     with pytest.raises(db.SchemaError, match="run `kratom-monitor init`"):
         db.require_current(engine)
+
+
+def test_upgrade_from_the_first_schema_keeps_existing_rows(tmp_path: object) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    engine = db.make_engine(f"sqlite:///{tmp_path}/old.db")
+    command.upgrade(db._config(engine), "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO source_state (key, status, consecutive_failures, items_seen) "
+                "VALUES ('fda_recalls', 'ok', 0, 5)"
+            )
+        )
+    db.migrate(engine)
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT items_seen, alarm_open, change_gaps FROM source_state")
+        ).one()
+    assert (row[0], bool(row[1]), row[2]) == (5, False, "[]")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 13:38:49.621106
+Create Date: 2026-11-21
 """
 
 from __future__ import annotations
