@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from sqlmodel import Session, select
 from alerts import store
 from alerts.draft import KINDS
 from alerts.models import Alert, AlertRevision, Incident, SourceState
-from monitor import db, output
+from monitor import backfill, db, logs, output
 from monitor.http import make_client
 from monitor.poll import PollOutcome, poll_many, prepare
 from monitor.settings import Settings, SettingsError, load
@@ -179,13 +178,19 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from monitor.run import run
+
+    return run(settings, role=args.role, demo=args.demo, port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kratom-monitor",
         description="Kratom regulatory and safety alert monitor.",
     )
     parser.add_argument(
-        "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+        "--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default: INFO for run"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -216,21 +221,30 @@ def build_parser() -> argparse.ArgumentParser:
     parse.set_defaults(func=cmd_parse)
 
     commands.add_parser("demo", help="run the offline demo").set_defaults(func=cmd_demo)
+
+    run_parser = commands.add_parser(
+        "run", help="poll on schedule, serve the web endpoints, send mail"
+    )
+    run_parser.add_argument("--role", choices=["all", "worker", "web"], default="all")
+    run_parser.add_argument("--demo", action="store_true", help="poll the bundled demo agencies")
+    run_parser.add_argument(
+        "--port", type=int, help="web port (default KM_WEB_PORT or 8080; 0: any)"
+    )
+    run_parser.set_defaults(func=cmd_run)
+    backfill.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
     if getattr(args, "limit", 1) < 1:
         parser.error("--limit must be at least 1")
     try:
         settings = load()
+        # `run` logs one line per poll; one-shot commands only warnings, unless asked.
+        level = args.log_level or ("INFO" if args.command == "run" else "WARNING")
+        logs.setup(level, settings.log_format)
         return int(args.func(settings, args))
     except UsageError as exc:
         print(f"kratom-monitor: error: {exc}", file=sys.stderr)

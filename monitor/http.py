@@ -16,9 +16,12 @@ from typing import Literal
 
 import httpx
 
+from monitor.politeness import HostGate, HostLimit, QuotaExhaustedError
+
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
 )
+_NO_GATE = HostGate(limits={}, default=HostLimit(concurrency=1_000_000))
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
@@ -122,6 +125,7 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     empty_response: Callable[[int, bytes], bool] | None = None,
+    gate: HostGate | None = None,
 ) -> Fetched:
     """GET ``url``; raise FetchError for anything but a usable body (or a 304).
 
@@ -138,7 +142,7 @@ def fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        with client.stream("GET", url, headers=headers) as response:
+        with (gate or _NO_GATE).slot(url), client.stream("GET", url, headers=headers) as response:
             status = response.status_code
             kept = {k.lower(): v for k, v in response.headers.items()}
             if status == 304:
@@ -160,6 +164,8 @@ def fetch(
                 chunks.append(chunk)
             content = b"".join(chunks)
             final_url = str(response.url)
+    except QuotaExhaustedError as exc:
+        raise FetchError(str(exc), retry_after=exc.retry_after) from exc
     except httpx.TimeoutException as exc:
         raise FetchError(f"timed out ({type(exc).__name__}) fetching {url}") from exc
     except httpx.TooManyRedirects as exc:

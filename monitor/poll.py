@@ -9,27 +9,46 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import time
 import uuid
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from alerts import incidents, store
+from alerts import health, incidents, mailbox, store
 from alerts.classify import classify
 from alerts.draft import AlertDraft
 from alerts.models import Evidence, PollRun, SourceState
+from monitor import schedule
 from monitor.http import Fetched, FetchError, fetch
+from monitor.politeness import HostGate
 from sources.base import ParseError, Source
 
 log = logging.getLogger("monitor.poll")
 
-FAILING_AFTER = 3  # consecutive failures before a source counts as failing
+
+class LeaseLostError(RuntimeError):
+    """Another worker holds this source now; this poll's work is discarded."""
+
+
+@dataclass
+class PollContext:
+    """How a poll is scheduled and reported: who holds the lease, cadence, alarms."""
+
+    owner: str | None = None  # lease holder; None for a manual poll
+    interval: timedelta | None = None  # None: the source's default cadence
+    lease_ttl: timedelta = timedelta(minutes=5)
+    stale_floor: timedelta = timedelta(days=2)
+    staff: tuple[str, ...] = ()
+    gate: HostGate | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -47,6 +66,7 @@ class PollOutcome:
     bytes_read: int = 0
     duration_ms: int = 0
     error: str | None = None
+    retry_after: float | None = None
     new_ids: list[int] = field(default_factory=list)
     revised_ids: list[int] = field(default_factory=list)
 
@@ -65,7 +85,13 @@ def prepare(source: Source, content: bytes) -> list[AlertDraft]:
 
 
 def _fetch_pages(
-    source: Source, url: str, state: SourceState | None, client: httpx.Client
+    source: Source,
+    url: str,
+    state: SourceState | None,
+    client: httpx.Client,
+    *,
+    gate: HostGate | None = None,
+    before_page: Callable[[], None] = lambda: None,
 ) -> list[Page]:
     pages: list[Page] = []
     next_url: str | None = url
@@ -75,6 +101,8 @@ def _fetch_pages(
             raise ParseError(f"paging loops back to {next_url}")
         seen.add(next_url)
         first = not pages
+        if not first:
+            before_page()
         fetched = fetch(
             client,
             next_url,
@@ -83,6 +111,7 @@ def _fetch_pages(
             etag=state.etag if first and state else None,
             last_modified=state.last_modified if first and state else None,
             empty_response=source.empty_response,
+            gate=gate,
         )
         if fetched.not_modified or fetched.empty:
             pages.append(Page(fetched, []))
@@ -163,16 +192,83 @@ def store_pages(
         outcome.revised_ids += [a.id for a in result.revised if a.id is not None]
         changed += result.new + result.revised
     incidents.link(session, changed, now=now)
-    state = _state(session, source.key)
-    state.status = "ok"
+
+
+def _locked_state(session: Session, key: str, owner: str | None) -> SourceState:
+    """The source's row, locked for this transaction; LeaseLostError if not ours."""
+    state = session.get(SourceState, key, with_for_update=True) or SourceState(key=key)
+    if owner is not None and state.lease_owner != owner:
+        raise LeaseLostError(f"lease on {key} now held by {state.lease_owner or 'nobody'}")
+    return state
+
+
+def _alarm(
+    session: Session, state: SourceState, source: Source, url: str, ctx: PollContext, now: datetime
+) -> None:
+    change = health.alarm_change(state.alarm_open, state.status)
+    if change is None:
+        return
+    if change == "open":
+        subject, text = mailbox.source_alarm(
+            key=source.key, title=source.title, status=state.status, error=state.last_error,
+            since=state.failing_since if state.status == "failing" else state.last_changed_at,
+            url=url,
+        )  # fmt: skip
+    else:
+        subject, text = mailbox.source_recovery(key=source.key, title=source.title, url=url)
+    state.alarm_open = change == "open"
+    if ctx.staff:
+        mailbox.enqueue(
+            session, dedupe_key=f"source-{change}:{source.key}:{now.isoformat()}",
+            kind=f"source_{'alarm' if change == 'open' else 'recovery'}",
+            recipients=list(ctx.staff), subject=subject, text=text, now=now,
+        )  # fmt: skip
+    log.warning(
+        "source alarm %s", "opened" if change == "open" else "closed",
+        extra={"source": source.key, "status": state.status},
+    )  # fmt: skip
+
+
+def _after_success(
+    session: Session,
+    state: SourceState,
+    source: Source,
+    pages: Sequence[Page],
+    outcome: PollOutcome,
+    *,
+    url: str,
+    ctx: PollContext,
+    now: datetime,
+) -> None:
+    """Health, liveness, validators and the next due time after a good poll."""
+    first = pages[0].fetched if pages else None
+    if first is not None and not first.not_modified:
+        digest = hashlib.sha256(b"".join(p.fetched.content for p in pages)).hexdigest()
+        if digest != state.last_content_sha256:
+            state.change_gaps = health.record_change(state.change_gaps, state.last_changed_at, now)
+            state.last_changed_at = now
+            state.last_content_sha256 = digest
+    if state.last_changed_at is None:
+        state.last_changed_at = now
+    if len(pages) == 1 and first is not None and not first.not_modified:
+        state.etag = first.etag
+        state.last_modified = first.last_modified
+    state.consecutive_failures = 0
+    state.failing_since = None
     state.last_polled_at = now
     state.last_success_at = now
-    state.consecutive_failures = 0
     state.items_seen += outcome.items
     state.last_poll_id = outcome.poll_id
-    if len(pages) == 1 and not pages[0].fetched.not_modified:
-        state.etag = pages[0].fetched.etag
-        state.last_modified = pages[0].fetched.last_modified
+    state.status = health.status_for(
+        consecutive_failures=0, last_changed_at=state.last_changed_at,
+        gaps=state.change_gaps, floor=ctx.stale_floor, now=now,
+    )  # fmt: skip
+    _alarm(session, state, source, url, ctx, now)
+    max_age = schedule.cache_max_age(first.headers) if first is not None else None
+    interval = ctx.interval or source.every
+    state.next_poll_at = schedule.next_after_success(now, interval, ctx.rng, max_age)
+    state.lease_owner = None
+    state.lease_expires_at = None
     session.add(state)
 
 
@@ -195,16 +291,41 @@ def _record_run(session: Session, outcome: PollOutcome, started: datetime, now: 
     )
 
 
-def _record_failure(engine: Engine, outcome: PollOutcome, started: datetime) -> None:
-    now = datetime.now(UTC)
+def _record_failure(
+    engine: Engine,
+    source: Source,
+    outcome: PollOutcome,
+    started: datetime,
+    *,
+    url: str,
+    ctx: PollContext,
+) -> None:
+    now = ctx.clock()
     with Session(engine) as session:
-        state = _state(session, outcome.source)
+        try:
+            state = _locked_state(session, outcome.source, ctx.owner)
+        except LeaseLostError:
+            _record_run(session, outcome, started, now)
+            session.commit()
+            return
         state.consecutive_failures += 1
-        state.status = "failing" if state.consecutive_failures >= FAILING_AFTER else "degraded"
+        state.failing_since = state.failing_since or now
+        state.status = health.status_for(
+            consecutive_failures=state.consecutive_failures, last_changed_at=state.last_changed_at,
+            gaps=state.change_gaps, floor=ctx.stale_floor, now=now,
+        )  # fmt: skip
         state.last_polled_at = now
         state.last_error = outcome.error
         state.last_error_at = now
         state.last_poll_id = outcome.poll_id
+        _alarm(session, state, source, url, ctx, now)
+        interval = ctx.interval or source.every
+        delay = schedule.backoff_delay(
+            state.consecutive_failures, interval, ctx.rng, outcome.retry_after
+        )
+        state.next_poll_at = now + delay
+        state.lease_owner = None
+        state.lease_expires_at = None
         session.add(state)
         _record_run(session, outcome, started, now)
         session.commit()
@@ -217,47 +338,68 @@ def poll_source(
     client: httpx.Client,
     url: str | None = None,
     evidence_keep_bytes: int = 2 * 1024 * 1024,
+    ctx: PollContext | None = None,
 ) -> PollOutcome:
     """Poll one source now and store what it says. Never raises for source trouble.
 
     Errors (HTTP, size cap, timeouts, malformed payloads, database errors) end the
-    poll with ``outcome="error"`` and a message for staff on the source's row.
+    poll with ``outcome="error"`` and a message for staff on the source's row, and
+    schedule a retry with backoff. With ``ctx.owner`` set, the poll only commits while
+    that worker still holds the source's lease (``outcome="lost_lease"`` otherwise).
     """
+    ctx = ctx or PollContext()
+    url = url or source.url
     outcome = PollOutcome(source=source.key, poll_id=uuid.uuid4().hex[:12], outcome="ok")
-    started = datetime.now(UTC)
+    started = ctx.clock()
     clock = time.perf_counter()
+
+    def renew_lease() -> None:
+        if ctx.owner is not None and not schedule.renew(
+            engine, key=source.key, owner=ctx.owner, until=ctx.clock() + ctx.lease_ttl
+        ):
+            raise LeaseLostError(f"lease on {source.key} expired mid-poll")
+
     try:
         # Read validators in a short session: no transaction stays open during network I/O.
         with Session(engine, expire_on_commit=False) as session:
             state = session.get(SourceState, source.key)
-        pages = _fetch_pages(source, url or source.url, state, client)
+        pages = _fetch_pages(source, url, state, client, gate=ctx.gate, before_page=renew_lease)
+        outcome.pages = len(pages)
+        outcome.bytes_read = sum(len(p.fetched.content) for p in pages)
+        outcome.items = sum(len(p.drafts) for p in pages)
+        if pages and pages[0].fetched.not_modified:
+            outcome.outcome = "not_modified"
         with Session(engine) as session:
-            outcome.pages = len(pages)
-            outcome.bytes_read = sum(len(p.fetched.content) for p in pages)
-            outcome.items = sum(len(p.drafts) for p in pages)
-            if pages and pages[0].fetched.not_modified:
-                outcome.outcome = "not_modified"
-            now = datetime.now(UTC)
+            now = ctx.clock()
+            state = _locked_state(session, source.key, ctx.owner)
             store_pages(session, source, pages, outcome, now=now, keep_bytes=evidence_keep_bytes)
+            _after_success(session, state, source, pages, outcome, url=url, ctx=ctx, now=now)
             _record_run(session, outcome, started, now)
             session.commit()
+    except LeaseLostError as exc:
+        outcome.outcome, outcome.error = "lost_lease", str(exc)
     except (FetchError, ParseError) as exc:
         outcome.error = str(exc)
+        outcome.retry_after = getattr(exc, "retry_after", None)
     except Exception as exc:  # the loop boundary: any failure becomes data on the row
-        log.exception("poll crashed source=%s poll_id=%s", source.key, outcome.poll_id)
+        log.exception("poll crashed", extra={"source": source.key, "poll_id": outcome.poll_id})
         outcome.error = f"{type(exc).__name__}: {exc}"
-    if outcome.error is not None:
+    if outcome.error is not None and outcome.outcome != "lost_lease":
         outcome.outcome = "error"
+        _record_failure(engine, source, outcome, started, url=url, ctx=ctx)
+    if outcome.error is not None:
         outcome.new = outcome.revised = outcome.unchanged = 0
         outcome.new_ids, outcome.revised_ids = [], []
-        _record_failure(engine, outcome, started)
     outcome.duration_ms = int((time.perf_counter() - clock) * 1000)
     log.info(
-        "poll source=%s poll_id=%s outcome=%s pages=%d items=%d new=%d revised=%d "
-        "unchanged=%d duration_ms=%d%s",
-        source.key, outcome.poll_id, outcome.outcome, outcome.pages, outcome.items,
-        outcome.new, outcome.revised, outcome.unchanged, outcome.duration_ms,
-        f" error={outcome.error!r}" if outcome.error else "",
+        "poll %s",
+        outcome.outcome,
+        extra={
+            "source": source.key, "poll_id": outcome.poll_id, "outcome": outcome.outcome,
+            "pages": outcome.pages, "items": outcome.items, "new": outcome.new,
+            "revised": outcome.revised, "unchanged": outcome.unchanged,
+            "duration_ms": outcome.duration_ms, "error": outcome.error,
+        },
     )  # fmt: skip
     return outcome
 
@@ -270,6 +412,7 @@ def poll_many(
     urls: dict[str, str] | None = None,
     evidence_keep_bytes: int = 2 * 1024 * 1024,
     progress: Callable[[int, int, PollOutcome], None] | None = None,
+    ctx: PollContext | None = None,
 ) -> list[PollOutcome]:
     """Poll each source in turn; one source's failure never stops the others."""
     outcomes = []
@@ -280,6 +423,7 @@ def poll_many(
             client=client,
             url=(urls or {}).get(source.key),
             evidence_keep_bytes=evidence_keep_bytes,
+            ctx=ctx,
         )
         outcomes.append(outcome)
         if progress is not None:

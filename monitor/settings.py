@@ -11,6 +11,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,29 @@ class Settings:
     http_timeout: float = 30.0
     evidence_keep_bytes: int = 2 * 1024 * 1024
     source_urls: dict[str, str] = field(default_factory=dict)
+    source_every: dict[str, timedelta] = field(default_factory=dict)
+    enabled_sources: tuple[str, ...] | None = None  # None: every registered source
     config_file: Path | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    worker_threads: int = 4
+    lease_seconds: int = 300
+    first_poll_spread_seconds: int = 60
+    stale_floor_hours: float = 48.0
+    ready_failing_minutes: int = 60
+    staff_emails: tuple[str, ...] = ()
+    smtp_url: str | None = None
+    mail_from: str = "kratom-monitor@localhost"
+    log_format: str = "text"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where mail goes as ``.eml`` files when no SMTP server is configured."""
+        return self.data_dir / "outbox"
+
+    def every(self, key: str, default: timedelta) -> timedelta:
+        """The polling interval for a source: its override if one is set, else ``default``."""
+        return self.source_every.get(key, default)
 
     def source_url(self, key: str, default: str) -> str:
         """The URL to poll for a source: its override if one is set, else ``default``."""
@@ -66,6 +89,16 @@ def _number(name: str, raw: Any, kind: type[float] | type[int]) -> Any:
     return value
 
 
+def _port(raw: Any) -> int:
+    try:
+        port = int(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"KM_WEB_PORT must be a port number, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"KM_WEB_PORT must be between 0 and 65535, got {raw!r}")
+    return port
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment (``os.environ`` by default) and the config file."""
     env = os.environ if env is None else env
@@ -82,20 +115,56 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if not isinstance(sources_cfg, dict):
         raise SettingsError("[sources] in the config file must be a table")
     urls: dict[str, str] = {}
+    every: dict[str, timedelta] = {}
     for key, table in sources_cfg.items():
         if isinstance(table, dict) and isinstance(table.get("url"), str):
             urls[key] = table["url"]
-    prefix, suffix = "KM_SOURCE_", "_URL"
+        if isinstance(table, dict) and "every" in table:
+            every[key] = timedelta(seconds=_number(f"sources.{key}.every", table["every"], float))
+    prefix = "KM_SOURCE_"
     for name, value in env.items():
-        if name.startswith(prefix) and name.endswith(suffix) and value:
-            urls[name[len(prefix) : -len(suffix)].lower()] = value
+        if not name.startswith(prefix) or not value:
+            continue
+        if name.endswith("_URL"):
+            urls[name[len(prefix) : -len("_URL")].lower()] = value
+        elif name.endswith("_EVERY"):
+            seconds = _number(name, value, float)
+            every[name[len(prefix) : -len("_EVERY")].lower()] = timedelta(seconds=seconds)
 
     database_url = pick("database_url", "")
     if not database_url:
         database_url = f"sqlite:///{(data_dir / 'kratom-monitor.db').as_posix()}"
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    enabled = pick("sources", None)
+    if isinstance(enabled, str):
+        enabled = tuple(k.strip() for k in enabled.split(",") if k.strip())
+    elif isinstance(enabled, list):
+        enabled = tuple(str(k) for k in enabled)
+    staff = pick("staff_emails", ())
+    if isinstance(staff, str):
+        staff = tuple(a.strip() for a in staff.split(",") if a.strip())
+    log_format = str(pick("log_format", "text"))
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"KM_LOG_FORMAT must be text or json, got {log_format!r}")
     return Settings(
+        source_every=every,
+        enabled_sources=enabled,
+        web_host=str(pick("web_host", "127.0.0.1")),
+        web_port=_port(pick("web_port", 8080)),
+        worker_threads=_number("KM_WORKER_THREADS", pick("worker_threads", 4), int),
+        lease_seconds=_number("KM_LEASE_SECONDS", pick("lease_seconds", 300), int),
+        first_poll_spread_seconds=_number(
+            "KM_FIRST_POLL_SPREAD_SECONDS", pick("first_poll_spread_seconds", 60), int
+        ),
+        stale_floor_hours=_number("KM_STALE_FLOOR_HOURS", pick("stale_floor_hours", 48), float),
+        ready_failing_minutes=_number(
+            "KM_READY_FAILING_MINUTES", pick("ready_failing_minutes", 60), int
+        ),
+        staff_emails=tuple(staff),
+        smtp_url=pick("smtp_url", None) or None,
+        mail_from=str(pick("mail_from", "kratom-monitor@localhost")),
+        log_format=log_format,
         data_dir=data_dir,
         database_url=database_url,
         contact_url=str(pick("contact_url", Settings.contact_url)),

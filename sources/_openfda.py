@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -155,6 +156,40 @@ def next_page(content: bytes, headers: Mapping[str, str], url: str) -> str | Non
     if _SKIP.search(url):
         return _SKIP.sub(lambda m: f"{m.group(1)}skip={following}", url)
     return f"{url}{'&' if '?' in url else '?'}skip={following}"
+
+
+def year_windows(since: date, until: date) -> list[tuple[date, date]]:
+    """Calendar-year windows covering ``since``..``until`` (inclusive), clipped, oldest first.
+
+    Empty when ``since`` is after ``until``.
+    """
+    windows = []
+    start = since
+    while start <= until:
+        end = min(date(start.year, 12, 31), until)
+        windows.append((start, end))
+        start = end + timedelta(days=1)
+    return windows
+
+
+def backfill_urls(url: str, since: date, until: date) -> list[str]:
+    """One first-page URL per calendar year of ``since``..``until``, by ``report_date``.
+
+    The configured search is kept and narrowed: ``search=(EXPR)+AND+report_date:[A+TO+B]``
+    (parenthesised so the date clause narrows the whole OR-list, not its last term); a URL without a
+    search gets the date clause alone. ``skip`` is reset to 0 so skip paging starts at
+    the window's first record. Pure string work.
+    """
+    base, _, query = url.partition("?")
+    params = [p for p in query.split("&") if p and not p.startswith("skip=")]
+    expression = next((p[len("search=") :] for p in params if p.startswith("search=")), "")
+    rest = [p for p in params if not p.startswith("search=")]
+    urls = []
+    for start, end in year_windows(since, until):
+        clause = f"report_date:[{start:%Y%m%d}+TO+{end:%Y%m%d}]"
+        search = f"search=({expression})+AND+{clause}" if expression else f"search={clause}"
+        urls.append(f"{base}?{'&'.join([search, *rest, 'skip=0'])}")
+    return urls
 
 
 def is_no_match(status: int, content: bytes) -> bool:

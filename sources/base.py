@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Literal
 
 from alerts.draft import AlertDraft
@@ -14,6 +14,8 @@ Parser = Callable[[bytes], list[AlertDraft]]
 NextPage = Callable[[bytes, Mapping[str, str], str], str | None]
 # (HTTP status, body) -> True when the agency says "no results" this way
 EmptyResponse = Callable[[int, bytes], bool]
+# (configured URL, since, until) -> first-page URLs covering that date range
+BackfillUrls = Callable[[str, date, date], list[str]]
 
 
 class ParseError(ValueError):
@@ -22,7 +24,15 @@ class ParseError(ValueError):
 
 @dataclass(frozen=True)
 class Source:
-    """One agency endpoint. ``parse`` must never do I/O."""
+    """One agency endpoint. ``parse`` must never do I/O.
+
+    ``backfill_urls``, when set, says how to read the source's history: given the URL
+    actually polled (the default ``url`` or a configured override: a mirror, a test
+    server) and an inclusive date range, it returns the first-page URLs that together
+    cover the range, oldest window first. Each is then followed with ``next_page``.
+    It is pure string work and never does I/O. Sources without it have no history API:
+    a regular poll already reads everything they serve.
+    """
 
     key: str
     title: str
@@ -36,3 +46,4 @@ class Source:
     empty_response: EmptyResponse | None = None
     max_bytes: int = 25 * 1024 * 1024
     max_pages: int = 25
+    backfill_urls: BackfillUrls | None = None

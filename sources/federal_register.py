@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from alerts.draft import AlertDraft
@@ -86,6 +86,26 @@ def next_page(content: bytes, headers: Mapping[str, str], url: str) -> str | Non
     return None
 
 
+_PUBLISHED = "conditions%5Bpublication_date%5D"
+
+
+def backfill_urls(url: str, since: date, until: date) -> list[str]:
+    """One URL: the configured search limited to documents published ``since``..``until``.
+
+    Any publication-date condition already in ``url`` is replaced. Pure string work; the
+    API's ``next_page_url`` pages through the result. Empty when ``since`` is after ``until``.
+    """
+    if since > until:
+        return []
+    base, _, query = url.partition("?")
+    params = [p for p in query.split("&") if p and not p.startswith(_PUBLISHED)]
+    params += [
+        f"{_PUBLISHED}%5Bgte%5D={since.isoformat()}",
+        f"{_PUBLISHED}%5Blte%5D={until.isoformat()}",
+    ]
+    return [f"{base}?{'&'.join(params)}"]
+
+
 SOURCE = Source(
     key="federal_register",
     title="Federal Register documents",
@@ -100,4 +120,5 @@ SOURCE = Source(
     parse=parse,
     format="json",
     next_page=next_page,
+    backfill_urls=backfill_urls,
 )

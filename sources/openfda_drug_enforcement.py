@@ -27,4 +27,5 @@ SOURCE = Source(
     format="json",
     next_page=_openfda.next_page,
     empty_response=_openfda.is_no_match,
+    backfill_urls=_openfda.backfill_urls,
 )

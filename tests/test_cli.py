@@ -37,7 +37,9 @@ def test_init_is_repeatable_and_says_what_it_did(
     env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["init"]) == 0
-    assert "already current (schema 0001)" in capsys.readouterr().out
+    from monitor.db import head_revision
+
+    assert f"already current (schema {head_revision()})" in capsys.readouterr().out
 
 
 def test_poll_prints_counts_per_source_and_fails_when_one_source_fails(

@@ -1,0 +1,189 @@
+"""``kratom-monitor run``: scheduler, web server and mail sender in one process.
+
+Roles: ``all`` (the embedded default: everything in one process), ``worker`` (polls and
+mail) and ``web`` (endpoints only). Any number of each can share one PostgreSQL.
+SIGTERM or Ctrl-C stops cleanly: no new claims, in-flight polls finish, leases are
+released, the exit status is 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+
+import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from monitor import db
+from monitor.http import make_client
+from monitor.mail import transport_for
+from monitor.politeness import HostGate
+from monitor.poll import PollContext
+from monitor.sender import send_due
+from monitor.settings import Settings
+from monitor.web.app import WebContext, create_app
+from monitor.worker import Worker, worker_id
+from sources import registry
+from sources.base import Source
+
+log = logging.getLogger("monitor.run")
+ROLES = {"all": {"worker", "web"}, "worker": {"worker"}, "web": {"web"}}
+DEMO_EVERY = timedelta(seconds=10)
+DEMO_STEP_SECONDS = 20.0
+
+
+def enabled_sources(settings: Settings) -> list[Source]:
+    """The registry, narrowed to ``KM_SOURCES`` when that is set."""
+    if settings.enabled_sources is None:
+        return list(registry.SOURCES)
+    return [registry.get(key) for key in settings.enabled_sources]
+
+
+@contextlib.contextmanager
+def _demo(settings: Settings, scheduler: BackgroundScheduler) -> Iterator[Settings]:
+    from monitor.demo.server import DemoServer, steps
+
+    with DemoServer() as server:
+        every = {s.key: settings.every(s.key, DEMO_EVERY) for s in registry.SOURCES}
+        demo = settings.with_source_urls({s.key: server.url_for(s.key) for s in registry.SOURCES})
+        demo = Settings(**{**demo.__dict__, "source_every": every})
+        if not demo.staff_emails:
+            demo = Settings(**{**demo.__dict__, "staff_emails": ("staff@example.org",)})
+        last = max(steps())
+
+        def advance() -> None:
+            if server.step < last:
+                server.step += 1
+                log.info("demo snapshot %d", server.step, extra={"step": server.step})
+
+        scheduler.add_job(advance, "interval", seconds=DEMO_STEP_SECONDS, id="demo-step")
+        print(f"demo: agencies simulated at {server.base_url}", flush=True)
+        yield demo
+
+
+def _start_web(
+    settings: Settings, ctx: WebContext, port: int
+) -> tuple[uvicorn.Server, threading.Thread]:
+    config = uvicorn.Config(
+        create_app(ctx), host=settings.web_host, port=port, log_level="warning",
+        lifespan="off", access_log=False,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise RuntimeError(f"web server did not start on {settings.web_host}:{port}")
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    print(f"web: http://{settings.web_host}:{bound}/ (healthz, readyz, metrics)", flush=True)
+    return server, thread
+
+
+def run(
+    settings: Settings,
+    *,
+    role: str = "all",
+    demo: bool = False,
+    port: int | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Run until ``stop`` is set (or SIGTERM / SIGINT arrives); returns the exit status."""
+    stop = stop or threading.Event()
+    roles = ROLES[role]
+    engine = db.make_engine(settings.database_url)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    with contextlib.ExitStack() as stack:
+        stack.callback(engine.dispose)
+        if demo:
+            db.migrate(engine)
+            settings = stack.enter_context(_demo(settings, scheduler))
+        else:
+            db.require_current(engine)
+        sources = enabled_sources(settings)
+        worker = (
+            _start_worker(settings, engine, sources, scheduler, stack)
+            if "worker" in roles
+            else None
+        )
+        scheduler.start()
+        stack.callback(scheduler.shutdown, wait=True)
+        if "web" in roles:
+            ctx = WebContext(
+                engine=engine, sources=[s.key for s in sources],
+                failing_limit=timedelta(minutes=settings.ready_failing_minutes),
+                scheduler_running=(lambda: bool(scheduler.running)) if worker else None,
+            )  # fmt: skip
+            server, thread = _start_web(settings, ctx, settings.web_port if port is None else port)
+            stack.callback(thread.join, 10)
+            stack.callback(setattr, server, "should_exit", True)
+        _install_signals(stop)
+        log.info("running", extra={"role": role, "sources": len(sources), "demo": demo})
+        while not stop.wait(0.5):
+            pass
+        log.info("stopping", extra={"role": role})
+        # ExitStack unwinds: web stops, scheduler stops, worker drains and frees leases.
+    log.info("stopped cleanly")
+    return 0
+
+
+def _start_worker(
+    settings: Settings,
+    engine: Engine,
+    sources: list[Source],
+    scheduler: BackgroundScheduler,
+    stack: contextlib.ExitStack,
+) -> Worker:
+    owner = worker_id()
+    client = stack.enter_context(
+        make_client(user_agent=settings.user_agent, timeout=settings.http_timeout)
+    )
+    ctx = PollContext(
+        owner=owner,
+        lease_ttl=timedelta(seconds=settings.lease_seconds),
+        stale_floor=timedelta(hours=settings.stale_floor_hours),
+        staff=settings.staff_emails,
+        gate=HostGate(),
+    )
+    worker = Worker(
+        engine, sources, client=client,
+        urls={s.key: settings.source_url(s.key, s.url) for s in sources},
+        intervals={s.key: settings.every(s.key, s.every) for s in sources},
+        ctx=ctx, threads=settings.worker_threads, evidence_keep_bytes=settings.evidence_keep_bytes,
+        rng=random.Random(),
+    )  # fmt: skip
+    worker.prepare(timedelta(seconds=settings.first_poll_spread_seconds))
+    stack.callback(worker.stop)
+    transport = transport_for(settings.smtp_url, settings.outbox_dir)
+    stack.callback(transport.close)
+
+    def send() -> None:
+        send_due(engine, transport, owner=owner, sender=settings.mail_from, now=datetime.now(UTC))
+
+    scheduler.add_job(
+        worker.tick, "interval", seconds=1, id="dispatch", max_instances=1, coalesce=True
+    )
+    scheduler.add_job(send, "interval", seconds=2, id="send-mail", max_instances=1, coalesce=True)
+    return worker
+
+
+def _install_signals(stop: threading.Event) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        print(f"received {signal.Signals(signum).name}; stopping", file=sys.stderr, flush=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)

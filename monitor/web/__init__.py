@@ -1,0 +1,1 @@
+"""The web application: health endpoints and metrics (more pages build on this)."""

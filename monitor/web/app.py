@@ -1,0 +1,96 @@
+"""The ASGI app: ``/healthz``, ``/readyz`` and ``/metrics``.
+
+``/healthz`` says the process serves requests. ``/readyz`` says it can do its job: the
+database answers, the scheduler runs (in processes that have one), and no source has
+been failing for longer than the configured threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from alerts.models import SourceState
+from monitor import metrics
+
+
+@dataclass
+class WebContext:
+    """What the endpoints need from the running process."""
+
+    engine: Engine
+    sources: list[str]
+    failing_limit: timedelta = timedelta(hours=1)
+    scheduler_running: Callable[[], bool] | None = None  # None: this process has no scheduler
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+def create_app(ctx: WebContext) -> Starlette:
+    """The web app for one process."""
+
+    async def index(request: Request) -> Response:
+        return JSONResponse(
+            {"service": "kratom-monitor", "endpoints": ["/healthz", "/readyz", "/metrics"]}
+        )
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    def readiness() -> tuple[bool, dict[str, Any]]:
+        checks: dict[str, Any] = {}
+        try:
+            with Session(ctx.engine) as session:
+                session.connection().execute(text("SELECT 1"))
+                limit = ctx.clock() - ctx.failing_limit
+                failing = session.exec(
+                    select(SourceState.key).where(
+                        col(SourceState.status) == "failing",
+                        col(SourceState.failing_since) < limit,
+                        col(SourceState.key).in_(ctx.sources),
+                    )
+                ).all()
+            checks["database"] = "ok"
+            checks["sources_failing_too_long"] = sorted(failing)
+        except SQLAlchemyError as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+            failing = []
+        if ctx.scheduler_running is not None:
+            checks["scheduler"] = "running" if ctx.scheduler_running() else "stopped"
+        ready = (
+            checks["database"] == "ok"
+            and not failing
+            and checks.get("scheduler", "running") == "running"
+        )
+        return ready, checks
+
+    async def readyz(request: Request) -> Response:
+        ready, checks = await run_in_threadpool(readiness)
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    def render_metrics() -> str:
+        with Session(ctx.engine) as session:
+            return metrics.render(session, sources=ctx.sources, now=ctx.clock())
+
+    async def metrics_page(request: Request) -> Response:
+        body = await run_in_threadpool(render_metrics)
+        return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_page),
+        ]
+    )
