@@ -53,7 +53,11 @@ class PollContext:
 
 @dataclass
 class PollOutcome:
-    """What one poll did; ``outcome`` is ok, not_modified or error."""
+    """What one poll did.
+
+    ``outcome``: ok; not_modified (HTTP 304, or the same bytes as last time);
+    error; lost_lease (another worker took the source over mid-poll).
+    """
 
     source: str
     poll_id: str
@@ -77,6 +81,7 @@ class Page:
 
     fetched: Fetched
     drafts: list[AlertDraft]
+    same_as_before: bool = False  # byte-identical to the last response: not parsed
 
 
 def prepare(source: Source, content: bytes) -> list[AlertDraft]:
@@ -115,6 +120,15 @@ def _fetch_pages(
         )
         if fetched.not_modified or fetched.empty:
             pages.append(Page(fetched, []))
+            break
+        if (
+            source.next_page is None
+            and state is not None
+            and state.last_content_sha256 == hashlib.sha256(fetched.content).hexdigest()
+        ):
+            # Servers without validators resend the same bytes; parsing them again
+            # can only find what is already stored.
+            pages.append(Page(fetched, [], same_as_before=True))
             break
         pages.append(Page(fetched, prepare(source, fetched.content)))
         next_url = (
@@ -367,7 +381,7 @@ def poll_source(
         outcome.pages = len(pages)
         outcome.bytes_read = sum(len(p.fetched.content) for p in pages)
         outcome.items = sum(len(p.drafts) for p in pages)
-        if pages and pages[0].fetched.not_modified:
+        if pages and (pages[0].fetched.not_modified or pages[0].same_as_before):
             outcome.outcome = "not_modified"
         with Session(engine) as session:
             now = ctx.clock()

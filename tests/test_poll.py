@@ -55,7 +55,12 @@ def test_poll_stores_only_kratom_items_of_a_general_feed(
 def test_second_poll_of_same_feed_is_all_unchanged(
     engine: Engine, agency: Agency, client: httpx.Client
 ) -> None:
-    url = agency.serve("/rss", Reply(rss(kratom_item(1), kratom_item(2)), headers=RSS_TYPE))
+    url = agency.serve(
+        "/rss",
+        Reply(rss(kratom_item(1), kratom_item(2)), headers=RSS_TYPE),
+        # The feed moved on (a new non-kratom item), so the bytes differ: parsed again.
+        Reply(rss(other_item(9), kratom_item(1), kratom_item(2)), headers=RSS_TYPE),
+    )
     poll_source(get("fda_recalls"), engine=engine, client=client, url=url)
     again = poll_source(get("fda_recalls"), engine=engine, client=client, url=url)
     assert (again.new, again.revised, again.unchanged) == (0, 0, 2)
@@ -282,3 +287,15 @@ def test_rss_notice_then_openfda_record_become_one_incident(
     with Session(engine) as session:
         incident = session.exec(select(Incident)).one()
         assert {a.incident_id for a in session.exec(select(Alert))} == {incident.id}
+
+
+def test_identical_bytes_without_validators_are_not_parsed_again(
+    engine: Engine, agency: Agency, client: httpx.Client
+) -> None:
+    url = agency.serve("/rss", Reply(rss(kratom_item(1)), headers=RSS_TYPE))
+    assert poll_source(get("fda_recalls"), engine=engine, client=client, url=url).new == 1
+    again = poll_source(get("fda_recalls"), engine=engine, client=client, url=url)
+    assert (again.outcome, again.items, again.unchanged) == ("not_modified", 0, 0)
+    with Session(engine) as session:
+        state = session.get_one(SourceState, "fda_recalls")
+        assert state.status == "ok" and state.items_seen == 1
