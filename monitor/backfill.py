@@ -29,7 +29,7 @@ from alerts import incidents, store
 from alerts.models import Alert
 from monitor import db
 from monitor.http import Fetched, FetchError, fetch, make_client
-from monitor.poll import Page, _evidence_maker, prepare
+from monitor.poll import Page, evidence_maker, prepare
 from monitor.settings import Settings
 from sources import registry
 from sources.base import ParseError, Source
@@ -222,7 +222,7 @@ def _store(engine: Engine, pages: list[Page], result: BackfillResult, keep_bytes
                 session,
                 page.drafts,
                 now=now,
-                evidence_id=_evidence_maker(session, page.fetched, keep_bytes),
+                evidence_id=evidence_maker(session, page.fetched, keep_bytes),
                 origin="backfill",
             )
             new, revised = new + len(done.new), revised + len(done.revised)

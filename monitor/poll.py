@@ -139,9 +139,11 @@ def _fetch_pages(
     return pages
 
 
-def _evidence_maker(
-    session: Session, fetched: Fetched, keep_bytes: int
-) -> Callable[[], int | None]:
+def evidence_maker(session: Session, fetched: Fetched, keep_bytes: int) -> Callable[[], int | None]:
+    """A lazy maker of the Evidence row for ``fetched``: called only when something is stored.
+
+    Identical bodies share one row (keyed by SHA-256).
+    """
     made: list[int] = []
 
     def make() -> int | None:
@@ -197,7 +199,7 @@ def store_pages(
             session,
             page.drafts,
             now=now,
-            evidence_id=_evidence_maker(session, page.fetched, keep_bytes),
+            evidence_id=evidence_maker(session, page.fetched, keep_bytes),
         )
         outcome.new += len(result.new)
         outcome.revised += len(result.revised)

@@ -22,7 +22,7 @@ from alerts.models import SourceState
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 JITTER = 0.1  # +/- share of the interval, so sources drift apart instead of bunching
-_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*(\d+)", re.I)
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*(\d+)", re.I)
 
 
 def first_poll_at(

@@ -74,7 +74,7 @@ class Worker:
         if not self.accepting:
             return []
         with self._lock:
-            free = (self.threads or 1) - len(self._running)
+            free = self.threads - len(self._running) if self.threads else len(self.sources)
         keys = schedule.claim_due(
             self.engine, owner=self.owner, keys=list(self.sources), now=self.clock(),
             ttl=self.ctx.lease_ttl, limit=free,

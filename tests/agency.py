@@ -26,6 +26,8 @@ class Reply:
 class Seen:
     path: str
     headers: dict[str, str]
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
 
 
 class Agency:
@@ -40,9 +42,14 @@ class Agency:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                agency.requests.append(
-                    Seen(self.path, {k.lower(): v for k, v in self.headers.items()})
-                )
+                seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()})
+                agency.requests.append(seen)
+                try:
+                    self._answer()
+                finally:
+                    seen.finished = time.monotonic()
+
+            def _answer(self) -> None:
                 path = urlsplit(self.path).path
                 replies = agency.routes.get(self.path) or agency.routes.get(path)
                 if not replies:

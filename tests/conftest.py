@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from monitor import db
 from tests.agency import Agency
+from tests.smtp import SmtpServer
 
 PG_URL = os.environ.get("KM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("KM_TEST_REQUIRE_POSTGRES") == "1"
@@ -79,12 +80,21 @@ def database_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path
     """A migrated, empty database on each backend in turn."""
     if request.param == "sqlite":
         return _sqlite_url(sqlite_template, tmp_path)
-    url: str = request.getfixturevalue("pg_database")
+    return _emptied(request.getfixturevalue("pg_database"))
+
+
+def _emptied(url: str) -> str:
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def postgres_url(pg_database: str) -> str:
+    """PostgreSQL only (for multi-process tests): a migrated, empty database."""
+    return _emptied(pg_database)
 
 
 @pytest.fixture
@@ -107,3 +117,11 @@ def agency() -> Iterator[Agency]:
     server = Agency()
     yield server
     server.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on loopback."""
+    server = SmtpServer()
+    yield server
+    server.stop()
