@@ -95,10 +95,18 @@ def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
     with _engine(settings) as engine:
         with Session(engine) as session:
             states = {s.key: s for s in session.exec(select(SourceState))}
-        rows = [(s, states.get(s.key), settings.source_url(s.key, s.url)) for s in registry.SOURCES]
+        rows = [
+            (
+                s,
+                states.get(s.key),
+                settings.source_url(s.key, s.url),
+                settings.every(s.key, s.every),
+            )
+            for s in registry.SOURCES
+        ]
         if args.json:
-            for source, state, url in rows:
-                print(json.dumps(output.source_dict(source, state, url)))
+            for source, state, url, interval in rows:
+                print(json.dumps(output.source_dict(source, state, url, interval)))
         else:
             print(output.sources_table(rows))
         return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerts.models import Alert, SourceState
@@ -25,6 +25,18 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def _short(text: str | None, width: int) -> str:
     text = text or ""
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _until(moment: datetime | None) -> str:
+    if moment is None:
+        return "-"
+    seconds = int((moment - datetime.now(UTC)).total_seconds())
+    if seconds <= 0:
+        return "due"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"in {seconds // size}{unit}"
+    return f"in {seconds}s"
 
 
 def _ago(moment: datetime | None) -> str:
@@ -56,13 +68,15 @@ def outcome_table(outcomes: Sequence[PollOutcome]) -> str:
     return table(("SOURCE", "OUTCOME", "NEW", "REVISED", "UNCHANGED", "ERROR"), rows)
 
 
-def source_dict(source: Source, state: SourceState | None, url: str) -> dict[str, Any]:
+def source_dict(
+    source: Source, state: SourceState | None, url: str, interval: timedelta
+) -> dict[str, Any]:
     return {
         "key": source.key,
         "title": source.title,
         "agency": source.agency,
         "url": url,
-        "every_seconds": int(source.every.total_seconds()),
+        "every_seconds": int(interval.total_seconds()),
         "status": state.status if state else "never",
         "last_success_at": state.last_success_at.isoformat()
         if state and state.last_success_at
@@ -74,23 +88,39 @@ def source_dict(source: Source, state: SourceState | None, url: str) -> dict[str
     }
 
 
-def sources_table(rows: Sequence[tuple[Source, SourceState | None, str]]) -> str:
+def _every(interval: timedelta) -> str:
+    seconds = int(interval.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
+
+
+def sources_table(rows: Sequence[tuple[Source, SourceState | None, str, timedelta]]) -> str:
     body = []
-    for source, state, _url in rows:
+    for source, state, _url, interval in rows:
         body.append(
             (
                 source.key,
                 state.status if state else "never",
-                f"{int(source.every.total_seconds() // 60)}m",
+                _every(interval),
                 _ago(state.last_success_at if state else None),
+                _until(state.next_poll_at if state else None),
                 state.consecutive_failures if state else 0,
                 state.items_seen if state else 0,
                 _short(state.last_error if state else "", 60),
             )
         )
-    return table(
-        ("SOURCE", "STATUS", "EVERY", "LAST SUCCESS", "FAILS", "ITEMS", "LAST ERROR"), body
+    headers = (
+        "SOURCE",
+        "STATUS",
+        "EVERY",
+        "LAST SUCCESS",
+        "NEXT POLL",
+        "FAILS",
+        "ITEMS",
+        "LAST ERROR",
     )
+    return table(headers, body)
 
 
 def alerts_table(alerts: Sequence[Alert]) -> str:

@@ -152,3 +152,17 @@ def test_bad_arguments_exit_2_with_a_message_and_no_traceback(
         code = int(exit_.code or 0)
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_sources_show_the_configured_interval_and_next_poll(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KM_SOURCE_FDA_RECALLS_EVERY", "90")
+    assert main(["sources", "--json"]) == 0
+    rows = {row["key"]: row for row in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert rows["fda_recalls"]["every_seconds"] == 90
+    assert rows["fda_medwatch"]["every_seconds"] == 3600
+    assert rows["fda_recalls"]["next_poll_at"] is None
+    assert main(["sources"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("fda_recalls"))
+    assert line.split()[2] == "90s"

@@ -15,7 +15,7 @@ def _commands() -> list[str]:
 
 def test_readme_starts_with_a_run_command_and_a_test_command() -> None:
     run, test = _commands()[:2]
-    assert "kratom-monitor init" in run and "kratom-monitor poll" in run
+    assert "kratom-monitor init" in run and run.endswith("kratom-monitor run")
     assert "pytest" in test and "[dev]" in test
 
 
