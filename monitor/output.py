@@ -84,6 +84,8 @@ def source_dict(
         "last_error": state.last_error if state else None,
         "last_error_at": state.last_error_at.isoformat() if state and state.last_error_at else None,
         "consecutive_failures": state.consecutive_failures if state else 0,
+        "next_poll_at": state.next_poll_at.isoformat() if state and state.next_poll_at else None,
+        "lease_owner": state.lease_owner if state else None,
         "items_seen": state.items_seen if state else 0,
     }
 
