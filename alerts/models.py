@@ -110,6 +110,8 @@ class Alert(SQLModel, table=True):
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     # "poll" for live polls, "backfill" for history: history is stored but never mailed.
     origin: str = Field(default="poll", max_length=16)
+    # The revision up to which subscribers' deliveries have been worked out.
+    fanout_revision: int = Field(default=0, index=True)
 
 
 class AlertRevision(SQLModel, table=True):
@@ -183,6 +185,65 @@ class MailMessage(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=300)
     claimed_by: str | None = Field(default=None, max_length=120)
     claim_expires_at: datetime | None = utc_column()
+
+
+class Subscriber(SQLModel, table=True):
+    """A mail subscriber and what they want. Empty filter lists mean "any"."""
+
+    __tablename__ = "subscriber"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    # pending (not confirmed) | confirmed | unsubscribed | suppressed (bounced)
+    status: str = Field(default="pending", max_length=16, index=True)
+    paused: bool = False
+    kinds: list[str] = json_column()
+    jurisdictions: list[str] = json_column()
+    hazards: list[str] = json_column()
+    min_severity: str = Field(default="info", max_length=16)
+    delivery: str = Field(default="immediate", max_length=16)  # immediate | daily | weekly
+    timezone: str = Field(default="UTC", max_length=64)
+    send_hour: int = 8  # local hour for digests
+    created_at: datetime = utc_column(nullable=False)
+    confirm_sent_at: datetime | None = utc_column()
+    confirmed_at: datetime | None = utc_column()
+    unsubscribed_at: datetime | None = utc_column()
+    suppressed_at: datetime | None = utc_column()
+    suppression_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    soft_bounces: int = 0
+    last_digest_at: datetime | None = utc_column()
+    # Changes when the subscriber re-confirms, so links from before stop working.
+    token_nonce: str = Field(default="", max_length=32)
+    created_ip: str | None = Field(default=None, max_length=64)
+
+
+class Delivery(SQLModel, table=True):
+    """The delivery ledger: one row per (subscriber, alert, revision, kind), sent at most once.
+
+    kind: ``immediate`` (one mail per alert), ``digest`` (grouped at the subscriber's
+    send time), ``correction`` (a revision changed what the subscriber was told).
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "alert_id", "revision", "kind", name="uq_delivery_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    revision: int
+    kind: str = Field(max_length=16)
+    # pending | sending | sent | failed | skipped
+    status: str = Field(default="pending", max_length=16, index=True)
+    created_at: datetime = utc_column(nullable=False)
+    next_attempt_at: datetime = utc_column(nullable=False, index=True)
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=120)
+    claim_expires_at: datetime | None = utc_column()
+    sent_at: datetime | None = utc_column()
+    message_id: str | None = Field(default=None, max_length=300)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class PollRun(SQLModel, table=True):

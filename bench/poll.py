@@ -84,6 +84,14 @@ def proc_status() -> dict[str, int]:
     return values
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (all threads) so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def code_fingerprint() -> str:
     """Short hash of the project code under test (it changes while others edit the tree)."""
     digest = hashlib.sha256()
@@ -301,6 +309,7 @@ def worker_cycle(engine: Any, base: str, keys: list[str], threads: int, timeout:
     ticks = 0
     started_utc = datetime.now(UTC)
     rss_before = proc_status()["VmRSS"]
+    cpu = cpu_seconds()
     start = time.perf_counter()
     deadline = start + timeout
     while time.perf_counter() < deadline:
@@ -314,12 +323,14 @@ def worker_cycle(engine: Any, base: str, keys: list[str], threads: int, timeout:
             break
         time.sleep(0.001)
     wall = time.perf_counter() - start
+    cpu = cpu_seconds() - cpu
     timed_out = len(claimed) < len(keys) or bool(worker.running())
     worker.stop()
     client.close()
     return {
-        "wall": wall, "claimed": len(claimed), "distinct": len(set(claimed)), "ticks": ticks,
-        "timed_out": timed_out, "started_utc": started_utc.isoformat(), "rss_before": rss_before,
+        "wall": wall, "cpu": cpu, "claimed": len(claimed), "distinct": len(set(claimed)),
+        "ticks": ticks, "timed_out": timed_out, "started_utc": started_utc.isoformat(),
+        "rss_before": rss_before,
     }  # fmt: skip
 
 
@@ -360,12 +371,14 @@ def child_bare(config: dict) -> dict:
 
     rss_before = proc_status()["VmRSS"]
     with ThreadPoolExecutor(config["threads"]) as pool:
+        cpu = cpu_seconds()
         start = time.perf_counter()
         results = list(pool.map(get, config["keys"]))
         wall = time.perf_counter() - start
+        cpu = cpu_seconds() - cpu
     client.close()
     return {
-        "wall": wall, "rss_before": rss_before,
+        "wall": wall, "cpu": cpu, "rss_before": rss_before,
         "statuses": {k: r for k, r in zip(config["keys"], results, strict=True)},
     }  # fmt: skip
 
@@ -676,7 +689,8 @@ def main(argv: list[str] | None = None) -> int:
                         else ""
                     )
                     print(
-                        f"  rep {rep} {side:<10} {result['wall']:.3f}s, peak RSS "
+                        f"  rep {rep} {side:<10} {result['wall']:.3f}s "
+                        f"(CPU {result['cpu']:.2f}s), peak RSS "
                         f"{result['hwm_kb'] / 1024:.1f} MB, RSS before cycle "
                         f"{result['rss_before'] / 1024:.1f} MB{extra}"
                     )
@@ -688,10 +702,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"median of {args.repeat} cycles per backend ({len(runs['bare'])} bare cycles), "
-        f"{args.sources} sources, N={n}; ratio = median wall / bare median wall"
+        f"{args.sources} sources, N={n}; ratio = median wall / bare median wall; CPU s = "
+        "user+system CPU of the measuring process during the cycle"
     )
     header = (
-        f"| {'side':<20} | {'wall s':>7} | {'polls/s':>7} | {'ratio':>6} | "
+        f"| {'side':<20} | {'wall s':>7} | {'polls/s':>7} | {'ratio':>6} | {'CPU s':>6} | "
         f"{'peak RSS MB':>11} | {'RSS before MB':>13} | {'peak - before MB':>16} | "
         f"{'median poll ms':>14} |"
     )
@@ -703,6 +718,7 @@ def main(argv: list[str] | None = None) -> int:
         if not runs[side]:
             continue
         wall = median([r["wall"] for r in runs[side]])
+        cpu = median([r["cpu"] for r in runs[side]])
         hwm = median([r["hwm_kb"] for r in runs[side]]) / 1024
         before = median([r["rss_before"] for r in runs[side]]) / 1024
         grow = median([r["hwm_kb"] - r["rss_before"] for r in runs[side]]) / 1024
@@ -713,7 +729,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"| {label:<20} | {wall:>7.3f} | {args.sources / wall:>7.0f} | "
-            f"{wall / bare_wall:>5.2f}x | {hwm:>11.1f} | {before:>13.1f} | {grow:>16.1f} | "
+            f"{wall / bare_wall:>5.2f}x | {cpu:>6.2f} | {hwm:>11.1f} | {before:>13.1f} | "
+            f"{grow:>16.1f} | "
             f"{poll_ms:>14} |"
         )
         if side != "bare":

@@ -319,8 +319,6 @@ def start_agency(agency: Agency) -> ThreadingHTTPServer:
             if fault is not None:
                 injected = self._fault(fault, body, kind)
                 if injected is not None:
-                    with agency.lock:
-                        fault.injected += 1
                     return injected
             headers = {"Content-Type": kind}
             if source == "fda_recalls":
@@ -340,6 +338,9 @@ def start_agency(agency: Agency) -> ThreadingHTTPServer:
 
         def _fault(self, fault: Fault, body: bytes, kind: str) -> int | None:
             """Answer with the fault; None to answer normally (flapping's good half)."""
+            if fault.kind != "flapping" or fault.requests % 2:
+                with agency.lock:  # counted first: a stalled answer may end in a broken pipe
+                    fault.injected += 1
             if fault.kind == "timeout":
                 time.sleep(STALL)
                 self._send(200, body, {"Content-Type": kind})

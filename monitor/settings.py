@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+DEMO_SECRET = "demo-secret-not-for-production"  # noqa: S105 (refused outside demo mode)
+
 
 class SettingsError(ValueError):
     """A setting has a value the monitor cannot use; the message names it."""
@@ -44,6 +46,30 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "kratom-monitor@localhost"
     log_format: str = "text"
+    secret: str = DEMO_SECRET
+    public_url: str = ""  # base of links in mail; default http://<web host>:<web port>
+    bounce_domain: str = ""  # domain of VERP bounce addresses; default: mail_from's
+    soft_bounce_limit: int = 3
+    mail_rate: float = 50.0  # messages per second per sender process; 0: unlimited
+    domain_rate: float = 600.0  # messages per minute to one recipient domain; 0: unlimited
+    bounce_key: str = ""  # shared key for POST /bounces; empty: endpoint disabled
+
+    @property
+    def base_url(self) -> str:
+        """Where links in mail point."""
+        return (self.public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
+
+    @property
+    def envelope_domain(self) -> str:
+        return self.bounce_domain or self.mail_from.rpartition("@")[2] or "localhost"
+
+    def require_secret(self, *, demo: bool) -> None:
+        """Refuse the built-in secret outside demo mode: links would be forgeable."""
+        if not demo and (self.secret == DEMO_SECRET or len(self.secret) < 16):
+            raise SettingsError(
+                "KM_SECRET must be set to a private value of at least 16 characters "
+                "(the built-in one is for the demo only)"
+            )
 
     @property
     def outbox_dir(self) -> Path:
@@ -86,6 +112,16 @@ def _number(name: str, raw: Any, kind: type[float] | type[int]) -> Any:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
     if value <= 0:
         raise SettingsError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _rate(name: str, raw: Any) -> float:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must be 0 (unlimited) or more, got {raw!r}")
     return value
 
 
@@ -165,6 +201,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         smtp_url=pick("smtp_url", None) or None,
         mail_from=str(pick("mail_from", "kratom-monitor@localhost")),
         log_format=log_format,
+        secret=str(pick("secret", DEMO_SECRET)),
+        public_url=str(pick("public_url", "")),
+        bounce_domain=str(pick("bounce_domain", "")),
+        soft_bounce_limit=_number("KM_SOFT_BOUNCE_LIMIT", pick("soft_bounce_limit", 3), int),
+        mail_rate=_rate("KM_MAIL_RATE", pick("mail_rate", 50)),
+        domain_rate=_rate("KM_DOMAIN_RATE", pick("domain_rate", 600)),
+        bounce_key=str(pick("bounce_key", "")),
         data_dir=data_dir,
         database_url=database_url,
         contact_url=str(pick("contact_url", Settings.contact_url)),

@@ -32,6 +32,8 @@ TABLES = (
     "source_state",
     "poll_run",
     "mail_message",
+    "delivery",
+    "subscriber",
 )
 
 
