@@ -110,6 +110,7 @@ def run(
             settings = stack.enter_context(_demo(settings, scheduler))
         else:
             db.require_current(engine)
+        settings.require_secret(demo=demo)
         sources = enabled_sources(settings)
         worker = (
             _start_worker(settings, engine, sources, scheduler, stack)
@@ -123,6 +124,7 @@ def run(
                 engine=engine, sources=[s.key for s in sources],
                 failing_limit=timedelta(minutes=settings.ready_failing_minutes),
                 scheduler_running=(lambda: bool(scheduler.running)) if worker else None,
+                settings=settings,
             )  # fmt: skip
             server, thread = _start_web(settings, ctx, settings.web_port if port is None else port)
             stack.callback(thread.join, 10)

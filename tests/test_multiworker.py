@@ -44,6 +44,7 @@ def workers(postgres_url: str, agency: Agency, tmp_path: Path) -> Iterator[list[
         "KM_LEASE_SECONDS": str(LEASE),
         "KM_FIRST_POLL_SPREAD_SECONDS": "1",
         "KM_HTTP_TIMEOUT": "20",
+        "KM_SECRET": "a-test-secret-of-enough-length",
     }
     for key, path in KEYS.items():
         env[f"KM_SOURCE_{key.upper()}_URL"] = agency.base + path

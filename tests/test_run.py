@@ -15,6 +15,7 @@ from alerts.models import SourceState
 from monitor import db
 from tests.processes import SCRIPT, Monitor
 
+SECRET = "a-test-secret-of-enough-length"
 pytestmark = pytest.mark.skipif(
     not SCRIPT.exists(), reason="console script not installed (pip install -e .)"
 )
@@ -69,7 +70,9 @@ def test_web_role_serves_endpoints_without_a_scheduler(
     engine = db.make_engine(f"sqlite:///{tmp_path}/kratom-monitor.db")
     db.migrate(engine)
     engine.dispose()
-    monitor = Monitor(["run", "--role", "web", "--port", "0"], {"KM_DATA_DIR": str(tmp_path)})
+    monitor = Monitor(
+        ["run", "--role", "web", "--port", "0"], {"KM_DATA_DIR": str(tmp_path), "KM_SECRET": SECRET}
+    )
     monitors.append(monitor)
     with httpx.Client(base_url=monitor.base_url(), timeout=5) as web:
         ready = web.get("/readyz")
@@ -79,7 +82,20 @@ def test_web_role_serves_endpoints_without_a_scheduler(
 
 
 def test_run_refuses_a_database_that_needs_init(tmp_path: Path, monitors: list[Monitor]) -> None:
-    monitor = Monitor(["run", "--port", "0"], {"KM_DATA_DIR": str(tmp_path)})
+    monitor = Monitor(["run", "--port", "0"], {"KM_DATA_DIR": str(tmp_path), "KM_SECRET": SECRET})
     monitors.append(monitor)
     assert monitor.process.wait(30) == 1
     assert "run `kratom-monitor init`" in "".join(monitor.stderr)
+
+
+def test_run_refuses_the_demo_secret_outside_demo_mode(
+    tmp_path: Path, monitors: list[Monitor]
+) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path}/kratom-monitor.db")
+    db.migrate(engine)
+    engine.dispose()
+    monitor = Monitor(["run", "--port", "0"], {"KM_DATA_DIR": str(tmp_path)})
+    monitors.append(monitor)
+    assert monitor.process.wait(30) == 1
+    err = "".join(monitor.stderr)
+    assert "KM_SECRET must be set" in err and "Traceback" not in err

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -23,6 +24,7 @@ from starlette.routing import Route
 
 from alerts.models import SourceState
 from monitor import metrics
+from monitor.settings import Settings
 
 
 @dataclass
@@ -34,6 +36,9 @@ class WebContext:
     failing_limit: timedelta = timedelta(hours=1)
     scheduler_running: Callable[[], bool] | None = None  # None: this process has no scheduler
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    settings: Settings = field(
+        default_factory=lambda: Settings(data_dir=Path("data"), database_url="")
+    )
 
 
 def create_app(ctx: WebContext) -> Starlette:
