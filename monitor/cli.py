@@ -192,6 +192,37 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return run(settings, role=args.role, demo=args.demo, port=args.port)
 
 
+def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from email import message_from_bytes, policy
+
+    folder = settings.outbox_dir
+    files = sorted(folder.glob("*.eml"), reverse=True)[: args.limit] if folder.is_dir() else []
+    rows = []
+    for path in files:
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        rows.append(
+            {
+                "file": str(path),
+                "date": str(message["Date"] or ""),
+                "to": str(message["To"] or ""),
+                "subject": str(message["Subject"] or ""),
+            }
+        )
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    elif not rows:
+        print(f"no messages in {folder}", file=sys.stderr)
+    else:
+        print(
+            output.table(
+                ("FILE", "TO", "SUBJECT"),
+                [(Path(r["file"]).name, r["to"], r["subject"]) for r in rows],
+            )
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kratom-monitor",
@@ -229,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     parse.set_defaults(func=cmd_parse)
 
     commands.add_parser("demo", help="run the offline demo").set_defaults(func=cmd_demo)
+
+    outbox_parser = commands.add_parser("outbox", help="list mail written to the outbox folder")
+    outbox_parser.add_argument("--limit", type=int, default=50)
+    outbox_parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    outbox_parser.set_defaults(func=cmd_outbox)
 
     run_parser = commands.add_parser(
         "run", help="poll on schedule, serve the web endpoints, send mail"

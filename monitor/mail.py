@@ -29,13 +29,19 @@ class PermanentMailError(RuntimeError):
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage, envelope_from: str | None = None) -> None: ...
 
     def close(self) -> None: ...
 
 
 def build(
-    *, sender: str, recipients: list[str], subject: str, text: str, html: str | None = None
+    *,
+    sender: str,
+    recipients: list[str],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     """A MIME message; headers are encoded by the email package, never pasted raw."""
     message = EmailMessage()
@@ -45,6 +51,8 @@ def build(
     message["Date"] = format_datetime(datetime.now(UTC))
     domain = sender.rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
+    for name, value in (headers or {}).items():
+        message[name] = " ".join(value.split())
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
@@ -57,8 +65,11 @@ class EmlOutbox:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, envelope_from: str | None = None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+        if envelope_from and "Return-Path" not in message:
+            # What the receiving server would record as the envelope sender.
+            message["Return-Path"] = f"<{envelope_from}>"
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         name = f"{stamp}-{uuid.uuid4().hex[:10]}.eml"
         temporary = self.folder / f".{name}.tmp"
@@ -109,9 +120,9 @@ class SmtpRelay:
         self._connection = connection
         return connection
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, envelope_from: str | None = None) -> None:
         try:
-            self._connect().send_message(message)
+            self._connect().send_message(message, from_addr=envelope_from)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             error = PermanentMailError if all(c >= 500 for c in codes) else TemporaryMailError

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from alerts.models import Alert, MailMessage, PollRun, SourceState
+from alerts.models import Alert, Delivery, MailMessage, PollRun, SourceState
 
 
 def _escape(value: str) -> str:
@@ -69,10 +69,20 @@ def render(session: Session, *, sources: list[str], now: datetime) -> str:
     out.append(
         _line("kratom_alerts_stored", session.exec(select(func.count()).select_from(Alert)).one())
     )
-    family("kratom_deliveries", "gauge", "Outgoing mail by status.")
-    counts = dict(
-        session.exec(select(MailMessage.status, func.count()).group_by(MailMessage.status)).all()
-    )
-    for status in ("pending", "sent", "failed"):
+    family(
+        "kratom_deliveries", "gauge",
+        "Outgoing mail by status: subscriber deliveries (ledger) plus staff and confirmation mail.",
+    )  # fmt: skip
+    counts: dict[str, int] = {}
+    for status, count in session.exec(
+        select(MailMessage.status, func.count()).group_by(MailMessage.status)
+    ).all():
+        counts[status] = counts.get(status, 0) + count
+    for status, count in session.exec(
+        select(Delivery.status, func.count()).group_by(Delivery.status)
+    ).all():
+        key = "pending" if status == "sending" else status
+        counts[key] = counts.get(key, 0) + count
+    for status in ("pending", "sent", "failed", "skipped"):
         out.append(_line("kratom_deliveries", counts.get(status, 0), status=status))
     return "\n".join(out) + "\n"

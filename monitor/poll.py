@@ -186,6 +186,7 @@ def store_pages(
     *,
     now: datetime,
     keep_bytes: int,
+    origin: str = "poll",
 ) -> None:
     """Store the drafts of a poll's pages, link incidents and mark the source healthy.
 
@@ -199,6 +200,7 @@ def store_pages(
             session,
             page.drafts,
             now=now,
+            origin=origin,
             evidence_id=evidence_maker(session, page.fetched, keep_bytes),
         )
         outcome.new += len(result.new)
@@ -388,7 +390,12 @@ def poll_source(
         with Session(engine) as session:
             now = ctx.clock()
             state = _locked_state(session, source.key, ctx.owner)
-            store_pages(session, source, pages, outcome, now=now, keep_bytes=evidence_keep_bytes)
+            # What a source holds at its first successful poll is history, not news.
+            first = state.last_success_at is None
+            store_pages(
+                session, source, pages, outcome, now=now, keep_bytes=evidence_keep_bytes,
+                origin="baseline" if first else "poll",
+            )  # fmt: skip
             _after_success(session, state, source, pages, outcome, url=url, ctx=ctx, now=now)
             _record_run(session, outcome, started, now)
             session.commit()

@@ -22,14 +22,19 @@ from types import FrameType
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
+from alerts import outbox
+from alerts.models import Subscriber
 from monitor import db
+from monitor.deliver import MailContext, deliver_digests, deliver_due
 from monitor.http import make_client
 from monitor.mail import transport_for
 from monitor.politeness import HostGate
 from monitor.poll import PollContext
 from monitor.sender import send_due
 from monitor.settings import Settings
+from monitor.throttle import Throttle
 from monitor.web.app import WebContext, create_app
 from monitor.worker import Worker, worker_id
 from sources import registry
@@ -48,8 +53,14 @@ def enabled_sources(settings: Settings) -> list[Source]:
     return [registry.get(key) for key in settings.enabled_sources]
 
 
+def _has_confirmed_subscriber(engine: Engine) -> bool:
+    with Session(engine) as session:
+        found = session.exec(select(Subscriber.id).where(Subscriber.status == "confirmed"))
+        return found.first() is not None
+
+
 @contextlib.contextmanager
-def _demo(settings: Settings, scheduler: BackgroundScheduler) -> Iterator[Settings]:
+def _demo(settings: Settings, scheduler: BackgroundScheduler, engine: Engine) -> Iterator[Settings]:
     from monitor.demo.server import DemoServer, steps
 
     with DemoServer() as server:
@@ -61,9 +72,15 @@ def _demo(settings: Settings, scheduler: BackgroundScheduler) -> Iterator[Settin
         last = max(steps())
 
         def advance() -> None:
-            if server.step < last:
-                server.step += 1
-                log.info("demo snapshot %d", server.step, extra={"step": server.step})
+            # The first snapshot is the agencies' state before the demo starts (history,
+            # never mailed). The next one waits for a confirmed subscriber, so whoever
+            # tries the demo receives its news.
+            if server.step >= last:
+                return
+            if server.step == 1 and not _has_confirmed_subscriber(engine):
+                return
+            server.step += 1
+            log.info("demo snapshot %d", server.step, extra={"step": server.step})
 
         scheduler.add_job(advance, "interval", seconds=DEMO_STEP_SECONDS, id="demo-step")
         print(f"demo: agencies simulated at {server.base_url}", flush=True)
@@ -107,7 +124,7 @@ def run(
         stack.callback(engine.dispose)
         if demo:
             db.migrate(engine)
-            settings = stack.enter_context(_demo(settings, scheduler))
+            settings = stack.enter_context(_demo(settings, scheduler, engine))
         else:
             db.require_current(engine)
         settings.require_secret(demo=demo)
@@ -168,14 +185,30 @@ def _start_worker(
     stack.callback(worker.stop)
     transport = transport_for(settings.smtp_url, settings.outbox_dir)
     stack.callback(transport.close)
-
-    def send() -> None:
-        send_due(engine, transport, owner=owner, sender=settings.mail_from, now=datetime.now(UTC))
-
-    scheduler.add_job(
-        worker.tick, "interval", seconds=1, id="dispatch", max_instances=1, coalesce=True
+    mail = MailContext(
+        secret=settings.secret,
+        base_url=settings.base_url,
+        sender=settings.mail_from,
+        envelope_domain=settings.envelope_domain,
+        owner=owner,
     )
-    scheduler.add_job(send, "interval", seconds=2, id="send-mail", max_instances=1, coalesce=True)
+    throttle = Throttle(per_second=settings.mail_rate, per_domain_per_minute=settings.domain_rate)
+    last_digest_check = [0.0]
+
+    def send_mail() -> None:
+        # One job for all outgoing mail: the SMTP connection is not shared between threads.
+        now = datetime.now(UTC)
+        send_due(engine, transport, owner=owner, sender=settings.mail_from, now=now)
+        deliver_due(engine, transport, mail, throttle=throttle, now=now)
+        if time.monotonic() - last_digest_check[0] >= 30:
+            last_digest_check[0] = time.monotonic()
+            deliver_digests(engine, transport, mail, throttle=throttle, now=now)
+
+    def fan_out() -> None:
+        outbox.fan_out(engine, now=datetime.now(UTC))
+
+    for job, name in ((worker.tick, "dispatch"), (fan_out, "fan-out"), (send_mail, "send-mail")):
+        scheduler.add_job(job, "interval", seconds=1, id=name, max_instances=1, coalesce=True)
     return worker
 
 
