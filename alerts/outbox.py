@@ -70,21 +70,16 @@ def _active_subscribers(session: Session) -> list[_Prefs]:
     ]
 
 
-def _wants(prefs: _Prefs, alert: Alert, places: set[str], countries: set[str]) -> bool:
+def _wants(prefs: _Prefs, alert: Alert) -> bool:
     if prefs.kinds and alert.kind not in prefs.kinds:
         return False
     if prefs.hazards and not prefs.hazards.intersection(alert.hazards):
         return False
     if SEVERITIES.index(alert.severity) < prefs.min_rank:
         return False
-    if prefs.jurisdictions:
-        wanted = prefs.jurisdictions
-        national = {w.split("-")[0] for w in wanted if "-" in w} & {
-            p for p in places if "-" not in p
-        }
-        if not (wanted & places or wanted & countries or national):
-            return False
-    return True
+    return not prefs.jurisdictions or subscriptions.place_matches(
+        prefs.jurisdictions, alert.jurisdiction, alert.regions
+    )
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -150,12 +145,10 @@ def _first_deliveries(
     session: Session, alert: Alert, subscribers: list[_Prefs], now: datetime
 ) -> int:
     assert alert.id is not None
-    places = {alert.jurisdiction, *alert.regions}
-    countries = {p.split("-")[0] for p in places}
     rows = [
         _row(prefs.id, alert, "immediate" if prefs.delivery == "immediate" else "digest", now)
         for prefs in subscribers
-        if _wants(prefs, alert, places, countries)
+        if _wants(prefs, alert)
     ]
     _insert_ignoring_duplicates(session, rows)
     return len(rows)

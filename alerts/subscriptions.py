@@ -102,17 +102,32 @@ def matches(subscriber: Subscriber, alert: Alert) -> bool:
         return False
     if SEVERITIES.index(alert.severity) < SEVERITIES.index(subscriber.min_severity):
         return False
-    if subscriber.jurisdictions:
-        places = {alert.jurisdiction, *alert.regions}
-        countries = {p.split("-")[0] for p in places}
-        wanted = set(subscriber.jurisdictions)
-        # A state subscriber hears about nationwide actions of their country too.
-        national = {w.split("-")[0] for w in wanted if "-" in w} & {
-            p for p in places if "-" not in p
-        }
-        if not (wanted & places or wanted & countries or national):
-            return False
-    return True
+    return not subscriber.jurisdictions or place_matches(
+        frozenset(subscriber.jurisdictions), alert.jurisdiction, alert.regions
+    )
+
+
+def place_matches(wanted: frozenset[str], jurisdiction: str, regions: list[str]) -> bool:
+    """Does an alert about ``jurisdiction``/``regions`` concern someone watching ``wanted``?
+
+    A country code (US) takes everything in that country. A state code (US-FL) takes
+    alerts naming that state, and country-wide ones: those whose distribution names no
+    state, or says nationwide. A recall sold only in Texas is not news in Florida.
+    """
+    places = {jurisdiction, *regions}
+    if wanted & places:
+        return True
+    countries = {p.split("-")[0] for p in places}
+    if wanted & countries:
+        return True
+    for code in wanted:
+        country, _, state = code.partition("-")
+        if not state or country not in countries:
+            continue
+        states = {r for r in regions if r.startswith(f"{country}-")}
+        if not states or country in regions:
+            return True
+    return False
 
 
 def active(subscriber: Subscriber) -> bool:
