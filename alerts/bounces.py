@@ -241,10 +241,10 @@ def _looks_like_bounce(message: Message) -> bool:
     sender = " ".join(a for _, a in getaddresses(_headers(message, "from"))).lower()
     daemon = any(d in sender for d in _DAEMONS)
     autoreply = (
-        False
+        _header(message, "x-autoreply") != ""
         or _header(message, "x-autorespond") != ""
         or _header(message, "precedence").lower() == "auto_reply"
-        or False
+        or bool(_AUTOREPLY_SUBJECT.search(subject))
     )
     if autoreply and not daemon:
         return False

@@ -40,6 +40,7 @@ class MailContext:
     sender: str  # From: address
     envelope_domain: str  # for VERP bounce addresses
     owner: str  # this sender, in claims
+    claim: timedelta = timedelta(minutes=5)  # a crashed sender's rows wait this long
 
 
 @dataclass
@@ -53,7 +54,7 @@ class DeliverCounts:
 
 def _claim(
     session: Session, *, owner: str, now: datetime, limit: int, kinds: tuple[str, ...],
-    subscriber_id: int | None = None,
+    subscriber_id: int | None = None, ttl: timedelta = CLAIM,
 ) -> list[int]:  # fmt: skip
     """Claim due rows (pending, or 'sending' whose claim lapsed); returns their ids."""
     due = and_(
@@ -75,7 +76,7 @@ def _claim(
     result = session.connection().execute(
         update(Delivery)
         .where(col(Delivery.id).in_(ids), due)
-        .values(status="sending", claimed_by=owner, claim_expires_at=now + CLAIM)
+        .values(status="sending", claimed_by=owner, claim_expires_at=now + ttl)
         .returning(col(Delivery.id))
     )
     won = [int(row[0] or 0) for row in result]
@@ -150,7 +151,7 @@ def _send(
             ctx.owner,
             values={"status": "failed", "attempts": attempts, "last_error": str(exc)},
         )
-        if "recipients refused" in str(exc):
+        if exc.recipient_refused:
             subscriptions.suppress(
                 session, subscriber, reason=f"refused at sending: {exc}", now=now
             )
@@ -203,7 +204,12 @@ def deliver_due(
     counts = DeliverCounts()
     with Session(engine, expire_on_commit=False) as session:
         ids = _claim(
-            session, owner=ctx.owner, now=now, limit=limit, kinds=("immediate", "correction")
+            session,
+            owner=ctx.owner,
+            now=now,
+            limit=limit,
+            kinds=("immediate", "correction"),
+            ttl=ctx.claim,
         )
         if not ids:
             return counts
@@ -329,6 +335,7 @@ def deliver_digests(
                 limit=500,
                 kinds=("digest",),
                 subscriber_id=subscriber.id,
+                ttl=ctx.claim,
             )
             if not ids:
                 continue
@@ -350,6 +357,18 @@ def deliver_digests(
                 session.add(subscriber)
                 session.commit()
     return counts
+
+
+def release_claims(engine: Engine, *, owner: str) -> int:
+    """Hand back rows this sender claimed but did not send (on a clean stop)."""
+    with Session(engine) as session:
+        result = session.connection().execute(
+            update(Delivery)
+            .where(col(Delivery.claimed_by) == owner, col(Delivery.status) == "sending")
+            .values(status="pending", claimed_by=None, claim_expires_at=None)
+        )
+        session.commit()
+        return int(result.rowcount or 0)
 
 
 def pending_counts(engine: Engine) -> dict[str, int]:

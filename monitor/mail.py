@@ -25,7 +25,11 @@ class TemporaryMailError(RuntimeError):
 
 
 class PermanentMailError(RuntimeError):
-    """The relay refused the message for good (5xx)."""
+    """The relay refused the message for good (5xx); ``recipient_refused`` when it was the address."""
+
+    def __init__(self, message: str, *, recipient_refused: bool = False) -> None:
+        super().__init__(message)
+        self.recipient_refused = recipient_refused
 
 
 class Transport(Protocol):
@@ -125,8 +129,11 @@ class SmtpRelay:
             self._connect().send_message(message, from_addr=envelope_from)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
-            error = PermanentMailError if all(c >= 500 for c in codes) else TemporaryMailError
-            raise error(f"recipients refused: {exc.recipients}") from exc
+            if all(c >= 500 for c in codes):
+                raise PermanentMailError(
+                    f"recipients refused: {exc.recipients}", recipient_refused=True
+                ) from exc
+            raise TemporaryMailError(f"recipients refused for now: {exc.recipients}") from exc
         except smtplib.SMTPResponseException as exc:
             error = PermanentMailError if exc.smtp_code >= 500 else TemporaryMailError
             raise error(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from alerts import outbox
 from alerts.models import Subscriber
 from monitor import db
-from monitor.deliver import MailContext, deliver_digests, deliver_due
+from monitor.deliver import MailContext, deliver_digests, deliver_due, release_claims
 from monitor.http import make_client
 from monitor.mail import transport_for
 from monitor.politeness import HostGate
@@ -191,7 +191,9 @@ def _start_worker(
         sender=settings.mail_from,
         envelope_domain=settings.envelope_domain,
         owner=owner,
+        claim=timedelta(seconds=settings.mail_claim_seconds),
     )
+    stack.callback(release_claims, engine, owner=owner)
     throttle = Throttle(per_second=settings.mail_rate, per_domain_per_minute=settings.domain_rate)
     last_digest_check = [0.0]
 

@@ -53,6 +53,7 @@ class Settings:
     mail_rate: float = 50.0  # messages per second per sender process; 0: unlimited
     domain_rate: float = 600.0  # messages per minute to one recipient domain; 0: unlimited
     bounce_key: str = ""  # shared key for POST /bounces; empty: endpoint disabled
+    mail_claim_seconds: int = 300
 
     @property
     def base_url(self) -> str:
@@ -208,6 +209,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         mail_rate=_rate("KM_MAIL_RATE", pick("mail_rate", 50)),
         domain_rate=_rate("KM_DOMAIN_RATE", pick("domain_rate", 600)),
         bounce_key=str(pick("bounce_key", "")),
+        mail_claim_seconds=_number("KM_MAIL_CLAIM_SECONDS", pick("mail_claim_seconds", 300), int),
         data_dir=data_dir,
         database_url=database_url,
         contact_url=str(pick("contact_url", Settings.contact_url)),

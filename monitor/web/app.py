@@ -20,11 +20,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from alerts.models import SourceState
 from monitor import metrics
 from monitor.settings import Settings
+from monitor.web import subscribe
 
 
 @dataclass
@@ -97,5 +99,9 @@ def create_app(ctx: WebContext) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_page),
+            *subscribe.routes(ctx),
+            Mount(
+                "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
+            ),
         ]
     )
