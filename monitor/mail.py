@@ -25,7 +25,7 @@ class TemporaryMailError(RuntimeError):
 
 
 class PermanentMailError(RuntimeError):
-    """The relay refused the message for good (5xx); ``recipient_refused`` when it was the address."""
+    """The relay refused for good (5xx); ``recipient_refused`` when it refused the address."""
 
     def __init__(self, message: str, *, recipient_refused: bool = False) -> None:
         super().__init__(message)

@@ -6,6 +6,7 @@ import threading
 import time
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import uvicorn
@@ -27,9 +28,22 @@ class Served:
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
         return self
 
-    def get(self, path: str) -> httpx.Response:
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
         assert self.client is not None
-        return self.client.get(path)
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        """A POST; ``content=``, ``data=``, ``json=`` and ``headers=`` as in httpx."""
+        assert self.client is not None
+        return self.client.post(path, **kwargs)
+
+    def post_form(
+        self, path: str, fields: list[tuple[str, str]], headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """A urlencoded form POST; repeated names (checkboxes) stay in order."""
+        body = urlencode(fields).encode()
+        kind = {"Content-Type": "application/x-www-form-urlencoded"}
+        return self.post(path, content=body, headers={**kind, **(headers or {})})
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
