@@ -81,17 +81,18 @@ def _members(what: str, values: list[str], allowed: tuple[str, ...]) -> list[str
 
 
 def normalize_email(raw: str) -> str:
-    """A plausible address, trimmed and with the domain lower-cased; SubscriptionError if not.
+    """A plausible address, trimmed and lower-cased; SubscriptionError if not.
 
-    CR, LF and other control characters are refused outright (header injection).
+    The whole address is lower-cased: providers treat local parts case-insensitively in
+    practice, and one person must not hold two subscriptions (or dodge the resend window)
+    by changing case. CR, LF and other control characters are refused (header injection).
     """
     if any(ord(c) < 32 or c == "\x7f" for c in raw):
         raise SubscriptionError("the address contains control characters")
     address = raw.strip()
     if len(address) > 254 or not _EMAIL.match(address):
         raise SubscriptionError("that does not look like an email address")
-    local, _, domain = address.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return address.lower()
 
 
 def matches(subscriber: Subscriber, alert: Alert) -> bool:
