@@ -166,3 +166,32 @@ def test_sources_show_the_configured_interval_and_next_poll(
     assert main(["sources"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("fda_recalls"))
     assert line.split()[2] == "90s"
+
+
+def test_outbox_lists_the_mail_written_as_eml_files(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.mail import EmlOutbox, build
+
+    folder = EmlOutbox(env / "outbox")
+    for n in range(2):
+        folder.send(
+            build(
+                sender="m@example.org",
+                recipients=[f"r{n}@example.org"],
+                subject=f"Subject {n}",
+                text="x",
+            )
+        )
+    assert main(["outbox", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted(r["to"] for r in rows) == ["r0@example.org", "r1@example.org"]
+    assert sorted(r["subject"] for r in rows) == ["Subject 0", "Subject 1"]
+    assert all(Path(r["file"]).suffix == ".eml" for r in rows)
+    assert main(["outbox"]) == 0
+    assert "Subject 1" in capsys.readouterr().out
+
+
+def test_outbox_says_when_it_is_empty(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["outbox"]) == 0
+    assert "no messages in" in capsys.readouterr().err
