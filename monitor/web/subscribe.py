@@ -266,10 +266,10 @@ def _media_type(request: Request) -> tuple[str, str | None]:
 async def _read(request: Request, limit: int) -> bytes:
     """The body, refusing (413) anything larger than ``limit`` before reading all of it."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise _HttpError(
-            413 if declared.isdigit() else 400, f"The request is larger than {limit // 1024} KB."
-        )
+    if declared is not None and not declared.isdigit():
+        raise _HttpError(400, "The Content-Length header is not a number.")
+    if declared is not None and int(declared) > limit:
+        raise _HttpError(413, f"The request is larger than {limit // 1024} KB.")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
