@@ -12,10 +12,12 @@ import contextlib
 import logging
 import random
 import signal
+import socket
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
@@ -33,7 +35,7 @@ from monitor.mail import transport_for
 from monitor.politeness import HostGate
 from monitor.poll import PollContext
 from monitor.sender import send_due
-from monitor.settings import Settings
+from monitor.settings import Settings, SettingsError
 from monitor.throttle import Throttle
 from monitor.web.app import WebContext, create_app
 from monitor.worker import Worker, worker_id
@@ -87,22 +89,34 @@ def _demo(settings: Settings, scheduler: BackgroundScheduler, engine: Engine) ->
         yield demo
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the app exists so links can name its port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SettingsError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
+
+
 def _start_web(
-    settings: Settings, ctx: WebContext, port: int
+    settings: Settings, ctx: WebContext, sock: socket.socket
 ) -> tuple[uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(
-        create_app(ctx), host=settings.web_host, port=port, log_level="warning",
-        lifespan="off", access_log=False,
-    )  # fmt: skip
+    config = uvicorn.Config(create_app(ctx), log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="web", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     if not server.started:
-        raise RuntimeError(f"web server did not start on {settings.web_host}:{port}")
-    bound = server.servers[0].sockets[0].getsockname()[1]
+        raise RuntimeError(f"web server did not start on {sock.getsockname()}")
+    bound = sock.getsockname()[1]
     print(f"web: http://{settings.web_host}:{bound}/ (healthz, readyz, metrics)", flush=True)
     return server, thread
 
@@ -129,23 +143,28 @@ def run(
             db.require_current(engine)
         settings.require_secret(demo=demo)
         sources = enabled_sources(settings)
-        worker = (
-            _start_worker(settings, engine, sources, scheduler, stack)
-            if "worker" in roles
-            else None
-        )
-        scheduler.start()
-        stack.callback(scheduler.shutdown, wait=True)
+        has_worker = "worker" in roles
         if "web" in roles:
+            sock = _bind(settings.web_host, settings.web_port if port is None else port)
+            stack.callback(sock.close)
+            if not settings.public_url:
+                # Links in mail must reach this server, also when --port 0 picked the port.
+                bound = sock.getsockname()[1]
+                settings = replace(settings, public_url=f"http://{settings.web_host}:{bound}")
             ctx = WebContext(
-                engine=engine, sources=[s.key for s in sources],
+                engine=engine,
+                sources=[s.key for s in sources],
                 failing_limit=timedelta(minutes=settings.ready_failing_minutes),
-                scheduler_running=(lambda: bool(scheduler.running)) if worker else None,
+                scheduler_running=(lambda: bool(scheduler.running)) if has_worker else None,
                 settings=settings,
-            )  # fmt: skip
-            server, thread = _start_web(settings, ctx, settings.web_port if port is None else port)
+            )
+            server, thread = _start_web(settings, ctx, sock)
             stack.callback(thread.join, 10)
             stack.callback(setattr, server, "should_exit", True)
+        if has_worker:
+            _start_worker(settings, engine, sources, scheduler, stack)
+        scheduler.start()
+        stack.callback(scheduler.shutdown, wait=True)
         _install_signals(stop)
         log.info("running", extra={"role": role, "sources": len(sources), "demo": demo})
         while not stop.wait(0.5):

@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from alerts.models import SourceState
 from monitor import metrics
 from monitor.settings import Settings
-from monitor.web import subscribe
+from monitor.web import alert_pages, subscribe
 
 
 @dataclass
@@ -100,6 +100,7 @@ def create_app(ctx: WebContext) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_page),
             *subscribe.routes(ctx),
+            *alert_pages.routes(ctx),
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),
