@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, or_, text, update
+from sqlalchemy import Connection, Engine, and_, or_, text, update
 from sqlmodel import Session, col, select
 
 from alerts import messages, subscriptions, tokens
@@ -103,36 +103,67 @@ def _headers(links: messages.Links, ctx: MailContext) -> dict[str, str]:
     }
 
 
-def _finish(session: Session, ids: list[int], owner: str, *, values: dict[str, object]) -> None:
-    session.connection().execute(
+def _marker(engine: Engine) -> Connection:
+    """An autocommit connection for outcome marks: one round trip per mark."""
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _finish(marker: Connection, ids: list[int], owner: str, **values: object) -> None:
+    """Record the outcome of rows ``ids`` in one autocommitted statement."""
+    marker.execute(
         update(Delivery)
         .where(col(Delivery.id).in_(ids), col(Delivery.claimed_by) == owner)
         .values(claimed_by=None, claim_expires_at=None, **values)
     )
-    session.commit()
+
+
+_SENT = (
+    "UPDATE delivery SET status = 'sent', sent_at = {p}, attempts = {p}, message_id = {p}, "
+    "claimed_by = NULL, claim_expires_at = NULL WHERE id = {p} AND claimed_by = {p}"
+)
+
+
+def _mark_sent(
+    marker: Connection, row_id: int, owner: str, now: datetime, attempts: int, message_id: str
+) -> None:
+    """The sent mark, as lean as it can be: it is the double-send window."""
+    sqlite = marker.dialect.name == "sqlite"
+    stamp: object = now.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if sqlite else now
+    marker.exec_driver_sql(
+        _SENT.format(p="?" if sqlite else "%s"), (stamp, attempts, message_id, row_id, owner)
+    )
+
+
+@dataclass
+class _Batch:
+    """What one sending pass shares: the autocommit connection and the counters."""
+
+    session: Session
+    marker: Connection
+    transport: Transport
+    throttle: Throttle
+    ctx: MailContext
+    now: datetime
+    counts: DeliverCounts
 
 
 def _send(
-    session: Session,
-    transport: Transport,
-    throttle: Throttle,
-    ctx: MailContext,
+    batch: _Batch,
     subscriber: Subscriber,
     rendered: messages.Rendered,
     links: messages.Links,
     ids: list[int],
-    now: datetime,
-    counts: DeliverCounts,
+    attempts: int,
 ) -> bool:
-    """Send one message for ledger rows ``ids``; record the outcome. True when sent."""
-    wait = throttle.domain_wait(subscriber.email.rpartition("@")[2])
+    """Send one message for ledger rows ``ids``; record the outcome. True when sent.
+
+    ``attempts`` counts this try (for backoff and giving up).
+    """
+    ctx, now, counts = batch.ctx, batch.now, batch.counts
+    wait = batch.throttle.domain_wait(subscriber.email.rpartition("@")[2])
     if wait > 0:
-        _finish(
-            session,
-            ids,
-            ctx.owner,
-            values={"status": "pending", "next_attempt_at": now + timedelta(seconds=wait)},
-        )
+        later = now + timedelta(seconds=wait)
+        _finish(batch.marker, ids, ctx.owner, status="pending", next_attempt_at=later)
         counts.postponed += len(ids)
         return False
     message = build(
@@ -140,53 +171,39 @@ def _send(
         text=rendered.text, html=rendered.html, headers=_headers(links, ctx),
     )  # fmt: skip
     envelope = tokens.bounce_address(ctx.secret, subscriber.id or 0, ctx.envelope_domain)
-    throttle.pace()
-    attempts = session.exec(select(Delivery.attempts).where(col(Delivery.id) == ids[0])).one() + 1
+    batch.throttle.pace()
     try:
-        transport.send(message, envelope_from=envelope)
+        batch.transport.send(message, envelope_from=envelope)
     except PermanentMailError as exc:
         _finish(
-            session,
-            ids,
-            ctx.owner,
-            values={"status": "failed", "attempts": attempts, "last_error": str(exc)},
+            batch.marker, ids, ctx.owner, status="failed", attempts=attempts, last_error=str(exc)
         )
         if exc.recipient_refused:
-            subscriptions.suppress(
-                session, subscriber, reason=f"refused at sending: {exc}", now=now
-            )
-            session.commit()
+            reason = f"refused at sending: {exc}"
+            subscriptions.suppress(batch.session, subscriber, reason=reason, now=now)
+            batch.session.commit()
         counts.failed += len(ids)
         return False
     except TemporaryMailError as exc:
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
         retry = now + timedelta(minutes=2 ** (attempts - 1))
         _finish(
-            session,
-            ids,
-            ctx.owner,
-            values={
-                "status": status,
-                "attempts": attempts,
-                "last_error": str(exc),
-                "next_attempt_at": retry,
-            },
-        )
+            batch.marker, ids, ctx.owner, status=status, attempts=attempts,
+            last_error=str(exc), next_attempt_at=retry,
+        )  # fmt: skip
         counts.retrying += len(ids) if status == "pending" else 0
         counts.failed += len(ids) if status == "failed" else 0
         return False
-    # The relay has the message: record it at once (the only double-send window).
-    _finish(
-        session,
-        ids,
-        ctx.owner,
-        values={
-            "status": "sent",
-            "sent_at": now,
-            "attempts": attempts,
-            "message_id": str(message["Message-ID"]),
-        },
-    )
+    # The relay has the message: record it at once. The time of this one statement is
+    # the only window in which a crash could make the message go out twice.
+    message_id = str(message["Message-ID"])
+    if len(ids) == 1:
+        _mark_sent(batch.marker, ids[0], ctx.owner, now, attempts, message_id)
+    else:
+        _finish(
+            batch.marker, ids, ctx.owner, status="sent", sent_at=now, attempts=attempts,
+            message_id=message_id,
+        )  # fmt: skip
     counts.sent += 1
     return True
 
@@ -202,15 +219,11 @@ def deliver_due(
 ) -> DeliverCounts:
     """Send due immediate alerts and corrections, one message per ledger row."""
     counts = DeliverCounts()
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session, _marker(engine) as marker:
         ids = _claim(
-            session,
-            owner=ctx.owner,
-            now=now,
-            limit=limit,
-            kinds=("immediate", "correction"),
+            session, owner=ctx.owner, now=now, limit=limit, kinds=("immediate", "correction"),
             ttl=ctx.claim,
-        )
+        )  # fmt: skip
         if not ids:
             return counts
         rows = list(
@@ -218,46 +231,29 @@ def deliver_due(
                 select(Delivery).where(col(Delivery.id).in_(ids)).order_by(col(Delivery.id))
             )
         )
+        wanted = {r.subscriber_id for r in rows}
         people = {
-            s.id: s
-            for s in session.exec(
-                select(Subscriber).where(col(Subscriber.id).in_({r.subscriber_id for r in rows}))
-            )
+            s.id: s for s in session.exec(select(Subscriber).where(col(Subscriber.id).in_(wanted)))
         }
-        alerts = {
-            a.id: a
-            for a in session.exec(
-                select(Alert).where(col(Alert.id).in_({r.alert_id for r in rows}))
-            )
-        }
+        alert_ids = {r.alert_id for r in rows}
+        alerts = {a.id: a for a in session.exec(select(Alert).where(col(Alert.id).in_(alert_ids)))}
         session.commit()
+        batch = _Batch(session, marker, transport, throttle, ctx, now, counts)
         for row in rows:
             subscriber, alert = people[row.subscriber_id], alerts[row.alert_id]
             assert row.id is not None
             if not subscriptions.active(subscriber):
-                _finish(session, [row.id], ctx.owner, values={"status": "skipped"})
+                _finish(marker, [row.id], ctx.owner, status="skipped")
                 counts.skipped += 1
                 continue
             links = _links(ctx, subscriber, now)
             if row.kind == "correction":
-                changes = messages.material_changes(
-                    _changes_since_told(session, alert, subscriber.id or 0, row.revision)
-                )
+                told = _changes_since_told(session, alert, subscriber.id or 0, row.revision)
+                changes = messages.material_changes(told)
                 rendered = messages.correction_mail(alert, changes, links, subscriber.timezone)
             else:
                 rendered = messages.alert_mail(alert, links, subscriber.timezone)
-            _send(
-                session,
-                transport,
-                throttle,
-                ctx,
-                subscriber,
-                rendered,
-                links,
-                [row.id],
-                now,
-                counts,
-            )
+            _send(batch, subscriber, rendered, links, [row.id], row.attempts + 1)
     return counts
 
 
@@ -311,7 +307,8 @@ def deliver_digests(
 ) -> DeliverCounts:
     """Send one digest to each subscriber whose local send time has come."""
     counts = DeliverCounts()
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session, _marker(engine) as marker:
+        batch = _Batch(session, marker, transport, throttle, ctx, now, counts)
         waiting = session.exec(
             select(Subscriber).where(
                 col(Subscriber.status) == "confirmed",
@@ -339,9 +336,11 @@ def deliver_digests(
             )
             if not ids:
                 continue
-            alert_ids = session.exec(
-                select(Delivery.alert_id).where(col(Delivery.id).in_(ids))
+            claimed = session.exec(
+                select(Delivery.alert_id, Delivery.attempts).where(col(Delivery.id).in_(ids))
             ).all()
+            alert_ids = [alert_id for alert_id, _ in claimed]
+            attempts = max(tries for _, tries in claimed) + 1
             alerts = list(
                 session.exec(
                     select(Alert).where(col(Alert.id).in_(alert_ids))
@@ -350,9 +349,7 @@ def deliver_digests(
             )  # fmt: skip
             links = _links(ctx, subscriber, now)
             rendered = messages.digest_mail(alerts, links, subscriber.timezone, subscriber.delivery)
-            if _send(
-                session, transport, throttle, ctx, subscriber, rendered, links, ids, now, counts
-            ):
+            if _send(batch, subscriber, rendered, links, ids, attempts):
                 subscriber.last_digest_at = now
                 session.add(subscriber)
                 session.commit()

@@ -11,13 +11,20 @@ import contextlib
 import os
 import smtplib
 import ssl
+import time
 import uuid
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
+
+IDLE_CHECK = 20.0  # seconds a connection may sit idle before it is checked with NOOP
 
 
 class TemporaryMailError(RuntimeError):
@@ -33,9 +40,21 @@ class PermanentMailError(RuntimeError):
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage, envelope_from: str | None = None) -> None: ...
+    def send(self, message: Message, envelope_from: str | None = None) -> None: ...
 
     def close(self) -> None: ...
+
+
+def _header(value: str) -> str:
+    """A header value on one line; non-ASCII text is RFC 2047-encoded."""
+    clean = " ".join(value.split())  # no CR/LF from agency text reaches a header
+    return clean if clean.isascii() else Header(clean, "utf-8").encode()
+
+
+def _part(body: str, subtype: str) -> MIMEText:
+    charset = Charset("utf-8")
+    charset.body_encoding = QP  # readable in .eml files, safe on any relay
+    return MIMEText(body, subtype, charset)  # type: ignore[arg-type]
 
 
 def build(
@@ -46,20 +65,25 @@ def build(
     text: str,
     html: str | None = None,
     headers: dict[str, str] | None = None,
-) -> EmailMessage:
-    """A MIME message; headers are encoded by the email package, never pasted raw."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = ", ".join(recipients)
-    message["Subject"] = " ".join(subject.split())  # no CR/LF from agency text in a header
+) -> Message:
+    """A MIME message (text, plus HTML when given); headers are folded to one line and
+    encoded, never pasted raw. Built with the light compat32 classes: the sender makes
+    hundreds of these a second."""
+    message: Message
+    if html is None:
+        message = _part(text, "plain")
+    else:
+        message = MIMEMultipart("alternative")
+        message.attach(_part(text, "plain"))
+        message.attach(_part(html, "html"))
+    message["From"] = _header(sender)
+    message["To"] = _header(", ".join(recipients))
+    message["Subject"] = _header(subject)
     message["Date"] = format_datetime(datetime.now(UTC))
     domain = sender.rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
     for name, value in (headers or {}).items():
-        message[name] = " ".join(value.split())
-    message.set_content(text)
-    if html is not None:
-        message.add_alternative(html, subtype="html")
+        message[name] = _header(value)
     return message
 
 
@@ -69,7 +93,7 @@ class EmlOutbox:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage, envelope_from: str | None = None) -> None:
+    def send(self, message: Message, envelope_from: str | None = None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         if envelope_from and "Return-Path" not in message:
             # What the receiving server would record as the envelope sender.
@@ -100,13 +124,18 @@ class SmtpRelay:
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
         self._connection: smtplib.SMTP | None = None
+        self._last_used = 0.0
 
     def _connect(self) -> smtplib.SMTP:
         if self._connection is not None:
+            # Relays drop idle connections; check one only after it sat idle a while,
+            # not before every message of a burst.
+            if time.monotonic() - self._last_used < IDLE_CHECK:
+                return self._connection
             try:
                 if self._connection.noop()[0] == 250:
                     return self._connection
-            except smtplib.SMTPException:
+            except (smtplib.SMTPException, OSError):
                 pass
             self.close()
         context = ssl.create_default_context()
@@ -124,9 +153,10 @@ class SmtpRelay:
         self._connection = connection
         return connection
 
-    def send(self, message: EmailMessage, envelope_from: str | None = None) -> None:
+    def send(self, message: Message, envelope_from: str | None = None) -> None:
         try:
             self._connect().send_message(message, from_addr=envelope_from)
+            self._last_used = time.monotonic()
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             if all(c >= 500 for c in codes):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
 import httpx
@@ -203,6 +203,22 @@ def test_headers_never_carry_line_breaks_from_agency_text() -> None:
         subject="Recall\r\nBcc: victim@example.org",
         text="x",
     )
-    assert isinstance(message, EmailMessage)
+    assert isinstance(message, Message)
     assert message["Bcc"] is None and "\n" not in str(message["Subject"])
     assert message["Message-ID"].endswith("@example.org>")
+
+
+def test_non_ascii_subjects_are_encoded_and_read_back_intact() -> None:
+    from email import message_from_bytes, policy
+
+    message = build(
+        sender="m@example.org",
+        recipients=["a@example.org"],
+        subject="Sāj kratom seized — 7-OH",
+        text="Sāj",
+        html="<p>Sāj</p>",
+    )
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed["Subject"] == "Sāj kratom seized — 7-OH"
+    assert b"S\xc4\x81j" not in message.as_bytes().split(b"\n\n", 1)[0]  # headers are 7-bit
+    assert parsed.get_body(("plain",)).get_content().strip() == "Sāj"  # type: ignore[union-attr]

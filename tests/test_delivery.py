@@ -150,6 +150,7 @@ def test_alert_mail_carries_the_key_facts_links_and_list_headers(
     with Session(engine) as session:
         row = session.exec(select(Delivery)).one()
     assert row.status == "sent" and row.message_id == message["Message-ID"]
+    assert row.sent_at == NOW and row.attempts == 1 and row.claimed_by is None
 
 
 def test_agency_text_cannot_inject_headers(engine: Engine, smtp: SmtpServer) -> None:
