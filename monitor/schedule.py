@@ -103,28 +103,35 @@ def claim_due(
     ttl: timedelta,
     limit: int,
 ) -> list[str]:
-    """Lease up to ``limit`` due sources to ``owner``; returns the keys won."""
+    """Lease up to ``limit`` due sources to ``owner`` in one statement; returns the keys won.
+
+    The UPDATE repeats the due-and-free test, so of two workers racing for a row only
+    one matches it (PostgreSQL re-checks the condition once the first commits); on
+    PostgreSQL the candidates are also picked with ``FOR UPDATE SKIP LOCKED`` so
+    workers do not queue behind each other's rows.
+    """
     if limit <= 0:
         return []
     free = or_(col(SourceState.lease_expires_at).is_(None), col(SourceState.lease_expires_at) < now)
-    won: list[str] = []
+    due = (col(SourceState.key).in_(list(keys)), col(SourceState.next_poll_at) <= now, free)
     with Session(engine) as session:
-        due = session.exec(
-            select(SourceState.key)
-            .where(col(SourceState.key).in_(list(keys)), col(SourceState.next_poll_at) <= now, free)
-            .order_by(col(SourceState.next_poll_at))
-            .limit(limit)
-        ).all()
-        session.rollback()
-        for key in due:
-            result = session.connection().execute(
-                update(SourceState)
-                .where(col(SourceState.key) == key, col(SourceState.next_poll_at) <= now, free)
-                .values(lease_owner=owner, lease_expires_at=now + ttl)
-            )
-            session.commit()
-            if result.rowcount == 1:
-                won.append(key)
+        pick = (
+            select(SourceState.key).where(*due).order_by(col(SourceState.next_poll_at)).limit(limit)
+        )
+        if engine.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        candidates = list(session.exec(pick).all())
+        if not candidates:
+            session.rollback()
+            return []
+        result = session.connection().execute(
+            update(SourceState)
+            .where(col(SourceState.key).in_(candidates), *due)
+            .values(lease_owner=owner, lease_expires_at=now + ttl)
+            .returning(col(SourceState.key))
+        )
+        won = [str(row[0]) for row in result]
+        session.commit()
     return won
 
 
