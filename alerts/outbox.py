@@ -19,11 +19,13 @@ key makes a repeat harmless.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, Text, cast, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -53,19 +55,27 @@ class _Prefs:
     delivery: str
 
 
+@lru_cache(maxsize=8192)
+def _members(raw: str | None) -> frozenset[str]:
+    """A JSON list column as a set; the same few filter lists recur across subscribers."""
+    return frozenset(json.loads(raw)) if raw and raw != "[]" else frozenset()
+
+
 def _active_subscribers(session: Session) -> list[_Prefs]:
+    """Every active subscriber's filters, read as raw text (decoded once per distinct list)."""
     rows = session.connection().execute(
         sa_select(
             col(Subscriber.id),
-            col(Subscriber.kinds),
-            col(Subscriber.jurisdictions),
-            col(Subscriber.hazards),
+            cast(col(Subscriber.kinds), Text),
+            cast(col(Subscriber.jurisdictions), Text),
+            cast(col(Subscriber.hazards), Text),
             col(Subscriber.min_severity),
             col(Subscriber.delivery),
         ).where(col(Subscriber.status) == "confirmed", col(Subscriber.paused).is_(False))
     )
+    ranks = {name: rank for rank, name in enumerate(SEVERITIES)}
     return [
-        _Prefs(int(i or 0), frozenset(k), frozenset(j), frozenset(h), SEVERITIES.index(s), d)
+        _Prefs(int(i or 0), _members(k), _members(j), _members(h), ranks[s], d)
         for i, k, j, h, s, d in rows
     ]
 
@@ -82,16 +92,38 @@ def _wants(prefs: _Prefs, alert: Alert) -> bool:
     )
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
+_COLUMNS = (
+    "subscriber_id", "alert_id", "revision", "kind", "status", "created_at",
+    "next_attempt_at", "attempts",
+)  # fmt: skip
+
+
+def _insert(session: Session, rows: list[dict[str, Any]], *, fresh: bool) -> None:
+    """Insert ledger rows; repeats of an existing key are ignored.
+
+    ``fresh`` rows (an alert's first fan-out, claimed in this very transaction) cannot
+    exist yet, so on PostgreSQL they are streamed with COPY, which is many times faster
+    than INSERT for tens of thousands of subscribers.
+    """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if fresh and dialect == "postgresql":
+        raw: Any = connection.connection.dbapi_connection  # psycopg: has COPY
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY delivery ({', '.join(_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row([row[name] for name in _COLUMNS])
+        return
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = builder(Delivery).on_conflict_do_nothing(
         index_elements=["subscriber_id", "alert_id", "revision", "kind"]
     )
     for start in range(0, len(rows), _BATCH):
-        session.connection().execute(statement, rows[start : start + _BATCH])
+        connection.execute(statement, rows[start : start + _BATCH])
 
 
 def _changes_since(session: Session, alert_id: int, after: int) -> list[dict[str, Any]]:
@@ -150,7 +182,7 @@ def _first_deliveries(
         for prefs in subscribers
         if _wants(prefs, alert)
     ]
-    _insert_ignoring_duplicates(session, rows)
+    _insert(session, rows, fresh=True)
     return len(rows)
 
 
@@ -177,7 +209,7 @@ def _corrections(session: Session, alert: Alert, done: int, now: datetime) -> in
         .distinct()
     ).all()
     rows = [_row(subscriber_id, alert, "correction", now) for subscriber_id in told]
-    _insert_ignoring_duplicates(session, rows)
+    _insert(session, rows, fresh=False)
     return len(rows)
 
 

@@ -208,6 +208,32 @@ def _send(
     return True
 
 
+_PREFS, _UNSUB = "kmPrefsLinkKm", "kmUnsubLinkKm"  # placeholders no template text contains
+
+
+def _personal(
+    shared: dict[tuple[int, str], messages.Rendered],
+    alert: Alert,
+    zone: str,
+    links: messages.Links,
+) -> messages.Rendered:
+    """An alert mail rendered once per (alert, time zone), with this subscriber's links put in.
+
+    Only the two personal links differ between subscribers of one zone, so the
+    templates run once per batch rather than once per message.
+    """
+    key = (alert.id or 0, zone)
+    if key not in shared:
+        blank = messages.Links(_PREFS, _UNSUB, links.alert_base)
+        shared[key] = messages.alert_mail(alert, blank, zone)
+    base = shared[key]
+
+    def fill(text: str) -> str:
+        return text.replace(_PREFS, links.preferences).replace(_UNSUB, links.unsubscribe)
+
+    return messages.Rendered(base.subject, fill(base.text), fill(base.html))
+
+
 def deliver_due(
     engine: Engine,
     transport: Transport,
@@ -239,6 +265,7 @@ def deliver_due(
         alerts = {a.id: a for a in session.exec(select(Alert).where(col(Alert.id).in_(alert_ids)))}
         session.commit()
         batch = _Batch(session, marker, transport, throttle, ctx, now, counts)
+        shared: dict[tuple[int, str], messages.Rendered] = {}
         for row in rows:
             subscriber, alert = people[row.subscriber_id], alerts[row.alert_id]
             assert row.id is not None
@@ -252,7 +279,7 @@ def deliver_due(
                 changes = messages.material_changes(told)
                 rendered = messages.correction_mail(alert, changes, links, subscriber.timezone)
             else:
-                rendered = messages.alert_mail(alert, links, subscriber.timezone)
+                rendered = _personal(shared, alert, subscriber.timezone, links)
             _send(batch, subscriber, rendered, links, [row.id], row.attempts + 1)
     return counts
 

@@ -380,3 +380,23 @@ def test_the_overall_send_rate_spaces_messages() -> None:
 
 def test_digest_date_is_not_confused_by_date_type() -> None:
     assert isinstance(NOW.date(), date)
+
+
+def test_each_subscriber_gets_their_own_links_in_a_shared_rendering(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    with Session(engine) as session:
+        ids = [_subscriber(session, f"r{n}@example.org").id for n in range(3)]
+        _alert(session)
+        session.commit()
+    outbox.fan_out(engine, now=NOW)
+    _send(engine, smtp)
+    assert len(smtp.inbox.messages) == 3
+    with Session(engine) as session:
+        for message in smtp.inbox.messages:
+            header = str(message["List-Unsubscribe"]).strip().strip("<>")
+            token = header.rsplit("/", 1)[1]
+            owner = subscriptions.from_token(session, SECRET, "unsubscribe", token, now=NOW)
+            assert owner.email == str(message["To"]) and owner.id in ids
+            body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            assert header in body and "kmUnsubLinkKm" not in body and "kmPrefsLinkKm" not in body
