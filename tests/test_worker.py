@@ -271,3 +271,59 @@ def test_cache_control_max_age_postpones_the_next_poll_of_a_source(
     worker.prepare(timedelta(0))
     worker.tick()
     assert _state(engine, "fda_recalls").next_poll_at == START + timedelta(hours=2)
+
+
+def test_an_unchanged_poll_after_losing_the_lease_records_nothing(
+    engine: Engine, agency: Agency, client: httpx.Client
+) -> None:
+    clock = Clock()
+    url = agency.serve(
+        "/a", Reply(rss(kratom_item(1)), headers={**RSS, "ETag": '"v1"'}), Reply(status=304)
+    )
+    worker = _worker(engine, client, clock, {"fda_recalls": url}, owner="worker-a")
+    worker.prepare(timedelta(0))
+    assert worker.tick() == ["fda_recalls"]  # the first poll stores the item, status ok
+    clock.advance(hours=1)
+    ttl = timedelta(minutes=5)
+    assert schedule.claim_due(
+        engine, owner="worker-a", keys=["fda_recalls"], now=clock.now, ttl=ttl, limit=1
+    )
+    clock.advance(minutes=6)  # worker A stalls; B takes over
+    assert schedule.claim_due(
+        engine, owner="worker-b", keys=["fda_recalls"], now=clock.now, ttl=ttl, limit=1
+    )
+    late = poll_source(
+        get("fda_recalls"),
+        engine=engine,
+        client=client,
+        url=url,
+        ctx=PollContext(owner="worker-a", clock=clock),
+    )
+    assert late.outcome == "lost_lease"
+    with Session(engine) as session:
+        assert session.get_one(SourceState, "fda_recalls").lease_owner == "worker-b"
+        assert [r.outcome for r in session.exec(select(PollRun))] == ["ok"]
+
+
+def test_an_unchanged_poll_of_a_healthy_source_takes_the_quiet_path(
+    engine: Engine, agency: Agency, client: httpx.Client
+) -> None:
+    clock = Clock()
+    url = agency.serve(
+        "/a", Reply(rss(kratom_item(1)), headers={**RSS, "ETag": '"v1"'}), Reply(status=304)
+    )
+    worker = _worker(engine, client, clock, {"fda_recalls": url})
+    worker.prepare(timedelta(0))
+    worker.tick()
+    first = _state(engine, "fda_recalls")
+    assert first.next_poll_at is not None
+    clock.now = first.next_poll_at
+    worker.tick()
+    state = _state(engine, "fda_recalls")
+    assert (state.status, state.lease_owner, state.etag) == ("ok", None, '"v1"')
+    assert state.last_success_at == first.next_poll_at and state.next_poll_at > clock.now  # type: ignore[operator]
+    with Session(engine) as session:
+        assert [r.outcome for r in session.exec(select(PollRun).order_by(PollRun.started_at))] == [
+            "ok",
+            "not_modified",
+        ]
