@@ -26,6 +26,8 @@ def cmd_bounces(settings: Settings, args: argparse.Namespace) -> int:
     Returns 0, or 2 (with a message on stderr) when the file cannot be read. A schema
     that needs ``init`` raises ``db.SchemaError``.
     """
+    # Bounce addresses are signed with the same secret the sender used.
+    settings = settings.with_secret(demo=False)
     path = Path(args.file)
     try:
         data = path.read_bytes()

@@ -141,7 +141,7 @@ def run(
             settings = stack.enter_context(_demo(settings, scheduler, engine))
         else:
             db.require_current(engine)
-        settings.require_secret(demo=demo)
+        settings = settings.with_secret(demo=demo)
         sources = enabled_sources(settings)
         has_worker = "worker" in roles
         if "web" in roles:

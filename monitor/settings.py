@@ -8,9 +8,10 @@ that run on a laptop with nothing else installed.
 from __future__ import annotations
 
 import os
+import secrets
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class Settings:
     mail_from: str = "kratom-monitor@localhost"
     log_format: str = "text"
     secret: str = DEMO_SECRET
+    secret_configured: bool = False  # set by KM_SECRET or the config file
     public_url: str = ""  # base of links in mail; default http://<web host>:<web port>
     bounce_domain: str = ""  # domain of VERP bounce addresses; default: mail_from's
     soft_bounce_limit: int = 3
@@ -64,13 +66,32 @@ class Settings:
     def envelope_domain(self) -> str:
         return self.bounce_domain or self.mail_from.rpartition("@")[2] or "localhost"
 
-    def require_secret(self, *, demo: bool) -> None:
-        """Refuse the built-in secret outside demo mode: links would be forgeable."""
-        if not demo and (self.secret == DEMO_SECRET or len(self.secret) < 16):
+    def with_secret(self, *, demo: bool) -> Settings:
+        """These settings with the secret that signs links, or SettingsError.
+
+        - Demo mode may use the built-in demo secret.
+        - A configured ``KM_SECRET`` must be private: at least 16 characters, not the
+          demo value (links signed with a known secret could be forged).
+        - Unset on the embedded default (SQLite), a random secret is made once and kept
+          in ``<data dir>/secret`` (mode 0600), so links survive restarts.
+        - Unset with PostgreSQL, where several processes must share one secret, the
+          monitor refuses to start.
+        """
+        if demo:
+            return self
+        if self.secret_configured:
+            if self.secret == DEMO_SECRET or len(self.secret) < 16:
+                raise SettingsError(
+                    "KM_SECRET must be a private value of at least 16 characters "
+                    "(the built-in one is for the demo only)"
+                )
+            return self
+        if not self.database_url.startswith("sqlite"):
             raise SettingsError(
-                "KM_SECRET must be set to a private value of at least 16 characters "
-                "(the built-in one is for the demo only)"
+                "set KM_SECRET (at least 16 characters, the same for every process) "
+                "when the database is not the embedded SQLite file"
             )
+        return replace(self, secret=_local_secret(self.data_dir / "secret"))
 
     @property
     def outbox_dir(self) -> Path:
@@ -114,6 +135,22 @@ def _number(name: str, raw: Any, kind: type[float] | type[int]) -> Any:
     if value <= 0:
         raise SettingsError(f"{name} must be positive, got {raw!r}")
     return value
+
+
+def _local_secret(path: Path) -> str:
+    """The installation's own secret, created on first use, readable by its owner only."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(handle, "w", encoding="ascii") as out:
+        out.write(secrets.token_urlsafe(32) + "\n")
+    return path.read_text(encoding="ascii").strip()
 
 
 def _rate(name: str, raw: Any) -> float:
@@ -203,6 +240,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         mail_from=str(pick("mail_from", "kratom-monitor@localhost")),
         log_format=log_format,
         secret=str(pick("secret", DEMO_SECRET)),
+        secret_configured=bool(pick("secret", "")),
         public_url=str(pick("public_url", "")),
         bounce_domain=str(pick("bounce_domain", "")),
         soft_bounce_limit=_number("KM_SOFT_BOUNCE_LIMIT", pick("soft_bounce_limit", 3), int),

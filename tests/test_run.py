@@ -94,8 +94,23 @@ def test_run_refuses_the_demo_secret_outside_demo_mode(
     engine = db.make_engine(f"sqlite:///{tmp_path}/kratom-monitor.db")
     db.migrate(engine)
     engine.dispose()
-    monitor = Monitor(["run", "--port", "0"], {"KM_DATA_DIR": str(tmp_path)})
+    env = {"KM_DATA_DIR": str(tmp_path), "KM_SECRET": "demo-secret-not-for-production"}
+    monitor = Monitor(["run", "--port", "0"], env)
     monitors.append(monitor)
     assert monitor.process.wait(30) == 1
     err = "".join(monitor.stderr)
-    assert "KM_SECRET must be set" in err and "Traceback" not in err
+    assert "KM_SECRET must be a private value" in err and "Traceback" not in err
+
+
+def test_run_on_the_embedded_default_needs_no_configuration(
+    tmp_path: Path, monitors: list[Monitor]
+) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path}/kratom-monitor.db")
+    db.migrate(engine)
+    engine.dispose()
+    monitor = Monitor(["run", "--port", "0", "--role", "web"], {"KM_DATA_DIR": str(tmp_path)})
+    monitors.append(monitor)
+    with httpx.Client(base_url=monitor.base_url(), timeout=5) as web:
+        assert web.get("/healthz").status_code == 200
+    assert monitor.stop() == 0
+    assert (tmp_path / "secret").exists()

@@ -54,3 +54,33 @@ def test_broken_config_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_non_numeric_timeout_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="KM_HTTP_TIMEOUT must be a number"):
         load({"KM_DATA_DIR": str(tmp_path), "KM_HTTP_TIMEOUT": "soon"})
+
+
+def test_the_embedded_default_makes_and_keeps_its_own_secret(tmp_path: Path) -> None:
+    import stat
+
+    from monitor.settings import DEMO_SECRET
+
+    settings = load({"KM_DATA_DIR": str(tmp_path)})
+    first = settings.with_secret(demo=False)
+    again = load({"KM_DATA_DIR": str(tmp_path)}).with_secret(demo=False)
+    assert first.secret == again.secret and len(first.secret) >= 32 and first.secret != DEMO_SECRET
+    assert stat.S_IMODE((tmp_path / "secret").stat().st_mode) == 0o600
+
+
+def test_a_configured_secret_must_be_private(tmp_path: Path) -> None:
+    from monitor.settings import DEMO_SECRET
+
+    good = load({"KM_DATA_DIR": str(tmp_path), "KM_SECRET": "a-long-private-secret-value"})
+    assert good.with_secret(demo=False).secret == "a-long-private-secret-value"
+    for bad in (DEMO_SECRET, "short"):
+        with pytest.raises(SettingsError, match="KM_SECRET must be a private value"):
+            load({"KM_DATA_DIR": str(tmp_path), "KM_SECRET": bad}).with_secret(demo=False)
+    assert not (tmp_path / "secret").exists()
+
+
+def test_postgresql_without_a_shared_secret_is_refused(tmp_path: Path) -> None:
+    settings = load({"KM_DATA_DIR": str(tmp_path), "KM_DATABASE_URL": "postgresql://db/monitor"})
+    with pytest.raises(SettingsError, match="the same for every process"):
+        settings.with_secret(demo=False)
+    assert settings.with_secret(demo=True).secret == settings.secret  # the demo may run
