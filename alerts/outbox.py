@@ -81,15 +81,10 @@ def _active_subscribers(session: Session) -> list[_Prefs]:
 
 
 def _wants(prefs: _Prefs, alert: Alert) -> bool:
-    if prefs.kinds and alert.kind not in prefs.kinds:
-        return False
-    if prefs.hazards and not prefs.hazards.intersection(alert.hazards):
-        return False
-    if SEVERITIES.index(alert.severity) < prefs.min_rank:
-        return False
-    return not prefs.jurisdictions or subscriptions.place_matches(
-        prefs.jurisdictions, alert.jurisdiction, alert.regions
-    )
+    return subscriptions.wants(
+        kinds=prefs.kinds, hazards=prefs.hazards, min_rank=prefs.min_rank,
+        places=prefs.jurisdictions, alert=alert,
+    )  # fmt: skip
 
 
 _COLUMNS = (

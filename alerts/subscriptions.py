@@ -97,15 +97,31 @@ def normalize_email(raw: str) -> str:
 
 def matches(subscriber: Subscriber, alert: Alert) -> bool:
     """True when the alert passes every filter the subscriber set."""
-    if subscriber.kinds and alert.kind not in subscriber.kinds:
-        return False
-    if subscriber.hazards and not set(subscriber.hazards) & set(alert.hazards):
-        return False
-    if SEVERITIES.index(alert.severity) < SEVERITIES.index(subscriber.min_severity):
-        return False
-    return not subscriber.jurisdictions or place_matches(
-        frozenset(subscriber.jurisdictions), alert.jurisdiction, alert.regions
+    return wants(
+        kinds=frozenset(subscriber.kinds),
+        hazards=frozenset(subscriber.hazards),
+        min_rank=SEVERITIES.index(subscriber.min_severity),
+        places=frozenset(subscriber.jurisdictions),
+        alert=alert,
     )
+
+
+def wants(
+    *,
+    kinds: frozenset[str],
+    hazards: frozenset[str],
+    min_rank: int,
+    places: frozenset[str],
+    alert: Alert,
+) -> bool:
+    """The filter rule itself (empty sets mean "any"); fan-out calls it per subscriber."""
+    if kinds and alert.kind not in kinds:
+        return False
+    if hazards and not hazards.intersection(alert.hazards):
+        return False
+    if SEVERITIES.index(alert.severity) < min_rank:
+        return False
+    return not places or place_matches(places, alert.jurisdiction, alert.regions)
 
 
 def place_matches(wanted: frozenset[str], jurisdiction: str, regions: list[str]) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, or_, text, update
+from sqlalchemy import Connection, Engine, and_, or_, update
 from sqlmodel import Session, col, select
 
 from alerts import messages, subscriptions, tokens
@@ -393,12 +393,3 @@ def release_claims(engine: Engine, *, owner: str) -> int:
         )
         session.commit()
         return int(result.rowcount or 0)
-
-
-def pending_counts(engine: Engine) -> dict[str, int]:
-    """Ledger rows by status (for metrics)."""
-    with Session(engine) as session:
-        rows = session.connection().execute(
-            text("SELECT status, count(*) FROM delivery GROUP BY status")
-        )
-        return {str(status): int(n) for status, n in rows}
