@@ -31,8 +31,13 @@ SEVERITIES = ("info", "low", "moderate", "high", "critical")
 FACT_FIELDS = (
     "agency", "kind", "title", "url", "summary", "published_at", "jurisdiction", "regions",
     "firms", "products", "hazards", "severity", "severity_reason", "recall_number",
-    "recall_class", "status", "event_id", "initiated_on", "matched_terms",
+    "recall_class", "status", "event_id", "initiated_on", "matched_terms", "events",
 )  # fmt: skip
+# Facts left out of the compared facts while empty, so alerts stored before the field
+# existed keep their hash and get no spurious revision.
+OPTIONAL_FACTS = ("events",)
+# What a dated regulatory event can be (``AlertDraft.events``).
+EVENT_KINDS = ("effective", "comments_close", "hearing", "scheduling")
 
 
 @dataclass
@@ -69,6 +74,8 @@ class AlertDraft:
     event_id: str | None = None
     initiated_on: date | None = None
     matched_terms: list[str] = field(default_factory=list)
+    # Dated regulatory events: [{"on": "2027-01-01", "what": "effective"}], what in EVENT_KINDS.
+    events: list[dict[str, str]] = field(default_factory=list)
     # Text used for classification only (may be longer than the summary); not stored.
     body: str = ""
     # The agency's own record for this item, JSON-ready, kept as evidence.
@@ -83,4 +90,13 @@ class AlertDraft:
         data["products"] = [asdict(p) for p in self.products]
         data["published_at"] = self.published_at.isoformat() if self.published_at else None
         data["initiated_on"] = self.initiated_on.isoformat() if self.initiated_on else None
-        return data
+        data["events"] = [dict(e) for e in self.events]
+        return drop_empty_optional(data)
+
+
+def drop_empty_optional(facts: dict[str, Any]) -> dict[str, Any]:
+    """``facts`` without the optional facts that are empty (see ``OPTIONAL_FACTS``)."""
+    for name in OPTIONAL_FACTS:
+        if not facts.get(name):
+            facts.pop(name, None)
+    return facts

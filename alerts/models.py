@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -41,6 +50,17 @@ def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
 
 def json_column() -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+# The expressions feed and API filters use on PostgreSQL, and their GIN indexes.
+PG_PLACES = "(CAST(places AS jsonb))"
+PG_HAZARDS = "(CAST(hazards AS jsonb))"
+PG_TEXT = "(to_tsvector('english'::regconfig, (title || ' '::text) || summary))"
+PG_SEARCH_INDEXES = {
+    "ix_alert_places_gin": PG_PLACES,
+    "ix_alert_hazards_gin": PG_HAZARDS,
+    "ix_alert_text_gin": PG_TEXT,
+}
 
 
 class Incident(SQLModel, table=True):
@@ -79,12 +99,21 @@ class Alert(SQLModel, table=True):
 
     __tablename__ = "alert"
 
-    __table_args__ = (UniqueConstraint("source", "uid", name="uq_alert_source_uid"),)
+    __table_args__ = (
+        UniqueConstraint("source", "uid", name="uq_alert_source_uid"),
+        # Feeds and the API list newest change first and page by (updated_at, id).
+        Index("ix_alert_updated_at_id", "updated_at", "id"),
+        # PostgreSQL only: list membership and full-text search for the feed filters.
+        *(
+            Index(name, text(expression), postgresql_using="gin").ddl_if(dialect="postgresql")
+            for name, expression in PG_SEARCH_INDEXES.items()
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=64, index=True)
     uid: str = Field(max_length=700)
-    agency: str = Field(max_length=120)
+    agency: str = Field(max_length=120, index=True)
     kind: str = Field(max_length=32, index=True)
     title: str = Field(sa_column=Column(Text, nullable=False))
     summary: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -103,10 +132,14 @@ class Alert(SQLModel, table=True):
     event_id: str | None = Field(default=None, max_length=40, index=True)
     initiated_on: date | None = None
     matched_terms: list[str] = json_column()
+    # Dated regulatory events: [{"on": "2027-01-01", "what": "effective"}, ...]
+    events: list[dict[str, str]] = json_column()
+    # Derived from jurisdiction and regions (alerts.places): what place filters look up.
+    places: list[str] = json_column()
     content_hash: str = Field(max_length=64)
     revision: int = 1
     first_seen_at: datetime = utc_column(nullable=False)
-    updated_at: datetime = utc_column(nullable=False, index=True)
+    updated_at: datetime = utc_column(nullable=False)
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     # "poll" for live polls, "backfill" for history: history is stored but never mailed.
     origin: str = Field(default="poll", max_length=16)
@@ -133,6 +166,26 @@ class AlertRevision(SQLModel, table=True):
     evidence_id: int | None = Field(default=None, foreign_key="evidence.id")
     raw_sha256: str = Field(max_length=64)
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class FeedState(SQLModel, table=True):
+    """The published state of the alert store, one row (``key="alerts"``).
+
+    ``version`` goes up in the same transaction as any new or revised alert, so a web
+    process knows its cached feeds are stale by reading one row. The hub columns record
+    the WebSub pings: the version last announced and what went wrong, for staff to see.
+    """
+
+    __tablename__ = "feed_state"
+
+    key: str = Field(primary_key=True, max_length=32)
+    version: int = 0
+    changed_at: datetime | None = utc_column()
+    hub_version: int = 0
+    hub_pinged_at: datetime | None = utc_column()
+    hub_attempts: int = 0
+    hub_next_attempt_at: datetime | None = utc_column()
+    hub_last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class SourceState(SQLModel, table=True):

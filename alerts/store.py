@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
-from alerts.draft import FACT_FIELDS, AlertDraft
-from alerts.models import Alert, AlertRevision
+from alerts.draft import FACT_FIELDS, OPTIONAL_FACTS, AlertDraft, drop_empty_optional
+from alerts.models import Alert, AlertRevision, FeedState
+from alerts.places import place_keys
 
 _CHUNK = 500
 
@@ -53,7 +54,7 @@ def facts_of(alert: Alert) -> dict[str, Any]:
     data = {name: getattr(alert, name) for name in FACT_FIELDS}
     data["published_at"] = alert.published_at.isoformat() if alert.published_at else None
     data["initiated_on"] = alert.initiated_on.isoformat() if alert.initiated_on else None
-    return data
+    return drop_empty_optional(data)
 
 
 def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
@@ -64,7 +65,8 @@ def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]
     """
     changes: list[dict[str, Any]] = []
     for name in FACT_FIELDS:
-        before, after = old.get(name), new.get(name)
+        empty = [] if name in OPTIONAL_FACTS else None
+        before, after = old.get(name, empty), new.get(name, empty)
         if before == after:
             continue
         if (
@@ -91,9 +93,12 @@ def _values(draft: AlertDraft) -> dict[str, Any]:
         value = getattr(draft, name)
         if name == "products":
             value = [asdict(p) for p in draft.products]
+        elif name == "events":
+            value = [dict(e) for e in draft.events]
         elif isinstance(value, list):
             value = list(value)
         values[name] = value
+    values["places"] = place_keys(draft.jurisdiction, draft.regions)
     return values
 
 
@@ -193,6 +198,29 @@ def upsert(
             session.connection().execute(insert(AlertRevision), revisions)
     session.flush()
     return result
+
+
+def mark_changed(session: Session, *, now: datetime) -> int:
+    """Record that published alerts changed; returns the new feed version.
+
+    Call it last in the transaction that wrote the alerts: the row lock on the single
+    ``feed_state`` row orders writers, so a reader that sees version N also sees every
+    change made before N. Readers compare versions to drop cached feeds.
+    """
+    state = session.get(FeedState, "alerts", with_for_update=True)
+    if state is None:
+        state = FeedState(key="alerts", version=0)
+    state.version += 1
+    state.changed_at = now
+    session.add(state)
+    session.flush()
+    return state.version
+
+
+def feed_version(session: Session) -> tuple[int, datetime | None]:
+    """The current feed version and when it last moved."""
+    state = session.get(FeedState, "alerts")
+    return (state.version, state.changed_at) if state else (0, None)
 
 
 def _revision(

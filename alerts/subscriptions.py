@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from alerts import tokens
 from alerts.draft import KINDS, SEVERITIES
 from alerts.models import Alert, Subscriber
+from alerts.places import place_matches
 
 DELIVERIES = ("immediate", "daily", "weekly")
 HAZARDS = (
@@ -122,29 +123,6 @@ def wants(
     if SEVERITIES.index(alert.severity) < min_rank:
         return False
     return not places or place_matches(places, alert.jurisdiction, alert.regions)
-
-
-def place_matches(wanted: frozenset[str], jurisdiction: str, regions: list[str]) -> bool:
-    """Does an alert about ``jurisdiction``/``regions`` concern someone watching ``wanted``?
-
-    A country code (US) takes everything in that country. A state code (US-FL) takes
-    alerts naming that state, and country-wide ones: those whose distribution names no
-    state, or says nationwide. A recall sold only in Texas is not news in Florida.
-    """
-    places = {jurisdiction, *regions}
-    if wanted & places:
-        return True
-    countries = {p.split("-")[0] for p in places}
-    if wanted & countries:
-        return True
-    for code in wanted:
-        country, _, state = code.partition("-")
-        if not state or country not in countries:
-            continue
-        states = {r for r in regions if r.startswith(f"{country}-")}
-        if not states or country in regions:
-            return True
-    return False
 
 
 def active(subscriber: Subscriber) -> bool:

@@ -229,6 +229,8 @@ def _store(engine: Engine, pages: list[Page], result: BackfillResult, keep_bytes
             unchanged += done.unchanged
             changed += done.new + done.revised
         incidents.link(session, changed, now=now)
+        if changed:
+            store.mark_changed(session, now=now)
         session.commit()
     # Counted after the commit, so a failed window adds nothing to the totals.
     result.windows += 1

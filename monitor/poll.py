@@ -210,6 +210,8 @@ def store_pages(
         outcome.revised_ids += [a.id for a in result.revised if a.id is not None]
         changed += result.new + result.revised
     incidents.link(session, changed, now=now)
+    if changed:
+        store.mark_changed(session, now=now)  # last: its row lock orders concurrent writers
 
 
 def _locked_state(session: Session, key: str, owner: str | None) -> SourceState:

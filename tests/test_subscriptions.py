@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from alerts import outbox, subscriptions, tokens
 from alerts.models import Alert, MailMessage, Subscriber
-from alerts.subscriptions import Preferences, SubscriptionError, place_matches
+from alerts.places import place_matches
+from alerts.subscriptions import Preferences, SubscriptionError
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 SECRET = "a-test-secret-of-enough-length"
@@ -74,6 +75,8 @@ def test_preferences_are_cleaned() -> None:
         ({"CA"}, "US", ["US-TX"], False),
         ({"CA"}, "CA", [], True),
         ({"US-FL"}, "CA", [], False),
+        ({"US-FL"}, "US-TX", [], False),  # a Texas state action
+        ({"US"}, "US-TX", [], True),
     ],
 )
 def test_places_match_as_a_reader_in_that_place_would_expect(
