@@ -145,9 +145,7 @@ def _has_any(dialect: str, column: str, expression: str, values: Iterable[str]) 
     """A JSON list column holds any of ``values`` (GIN-indexed on PostgreSQL)."""
     values = sorted(values)
     if dialect == "postgresql":
-        return literal_column(expression).op("?|")(
-            bindparam(None, values, type_=ARRAY(String()))
-        )
+        return literal_column(expression).op("?|")(bindparam(None, values, type_=ARRAY(String())))
     # SQLite keeps JSON as text; members are plain codes with no quotes to escape.
     stored: ColumnElement[Any] = literal_column(column)
     return or_(*(stored.like(f'%"{v}"%') for v in values))

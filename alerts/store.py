@@ -65,7 +65,7 @@ def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]
     """
     changes: list[dict[str, Any]] = []
     for name in FACT_FIELDS:
-        empty = [] if name in OPTIONAL_FACTS else None
+        empty: list[Any] | None = [] if name in OPTIONAL_FACTS else None
         before, after = old.get(name, empty), new.get(name, empty)
         if before == after:
             continue

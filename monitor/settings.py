@@ -56,6 +56,10 @@ class Settings:
     domain_rate: float = 600.0  # messages per minute to one recipient domain; 0: unlimited
     bounce_key: str = ""  # shared key for POST /bounces; empty: endpoint disabled
     mail_claim_seconds: int = 300
+    websub_hub: str = ""  # WebSub hub to advertise and ping; empty: none
+    api_rate: float = 120.0  # API requests per minute per client; 0: unlimited
+    api_burst: int = 60  # requests a client may make at once before the rate applies
+    feed_check_seconds: float = 1.0  # how often a web process re-reads the feed version
 
     @property
     def base_url(self) -> str:
@@ -173,6 +177,12 @@ def _port(raw: Any) -> int:
     return port
 
 
+def _hub(url: str) -> str:
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"KM_WEBSUB_HUB must be an http(s) URL, got {url[:80]!r}")
+    return url
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment (``os.environ`` by default) and the config file."""
     env = os.environ if env is None else env
@@ -248,6 +258,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         domain_rate=_rate("KM_DOMAIN_RATE", pick("domain_rate", 600)),
         bounce_key=str(pick("bounce_key", "")),
         mail_claim_seconds=_number("KM_MAIL_CLAIM_SECONDS", pick("mail_claim_seconds", 300), int),
+        websub_hub=_hub(str(pick("websub_hub", ""))),
+        api_rate=_rate("KM_API_RATE", pick("api_rate", 120)),
+        api_burst=_number("KM_API_BURST", pick("api_burst", 60), int),
+        feed_check_seconds=_number("KM_FEED_CHECK_SECONDS", pick("feed_check_seconds", 1.0), float),
         data_dir=data_dir,
         database_url=database_url,
         contact_url=str(pick("contact_url", Settings.contact_url)),

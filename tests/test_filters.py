@@ -124,7 +124,12 @@ def test_query_parameters_parse_into_one_canonical_filter() -> None:
         [("kind", "recall,advisory"), ("jurisdiction", "us-fl"), ("min_severity", "high")]
     )
     other = filters.from_params(
-        [("min_severity", "high"), ("kind", "advisory"), ("kind", "recall"), ("jurisdiction", "US-FL")]
+        [
+            ("min_severity", "high"),
+            ("kind", "advisory"),
+            ("kind", "recall"),
+            ("jurisdiction", "US-FL"),
+        ]
     )
     assert one == other
     assert one.query_string() == "kind=advisory&kind=recall&jurisdiction=US-FL&min_severity=high"

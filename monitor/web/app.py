@@ -27,6 +27,7 @@ from alerts.models import SourceState
 from monitor import metrics
 from monitor.settings import Settings
 from monitor.web import alert_pages, subscribe
+from monitor.web.published import Published
 
 
 @dataclass
@@ -41,6 +42,16 @@ class WebContext:
     settings: Settings = field(
         default_factory=lambda: Settings(data_dir=Path("data"), database_url="")
     )
+    published: Published | None = None  # made from engine and settings when not given
+
+    def __post_init__(self) -> None:
+        if self.published is None:
+            self.published = Published(self.engine, check_seconds=self.settings.feed_check_seconds)
+
+    @property
+    def version(self) -> Published:
+        assert self.published is not None  # set in __post_init__
+        return self.published
 
 
 def create_app(ctx: WebContext) -> Starlette:
