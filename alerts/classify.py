@@ -10,6 +10,7 @@ import re
 from dataclasses import replace
 
 from alerts.draft import AlertDraft
+from alerts.events import events_in
 
 _HAZARDS: dict[str, re.Pattern[str]] = {
     "salmonella": re.compile(r"\bsalmonell", re.I),
@@ -216,4 +217,7 @@ def classify(draft: AlertDraft) -> AlertDraft:
     severity, reason = severity_for(decided, text)
     decided.severity = severity
     decided.severity_reason = reason
+    if kind in ("scheduling", "state_law") and not decided.events:
+        # A rule change whose source gave no structured dates: look for them in the text.
+        decided.events = events_in(f"{draft.title}\n{draft.summary}\n{draft.body}")
     return decided

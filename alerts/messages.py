@@ -91,7 +91,7 @@ def correction_mail(
 ) -> Rendered:
     """A short note that an alert the subscriber received has changed."""
     facts = _facts(alert, links, zone)
-    lines = [_change_line(c) for c in changes]
+    lines = [change_line(c) for c in changes]
     text, html = _render("correction", links=links, changes=lines, **facts)
     return Rendered(_subject(f"Update: {alert.title}"), text, html)
 
@@ -120,7 +120,7 @@ def _listed(value: object) -> list[object]:
     return list(value) if isinstance(value, list) else []
 
 
-def _change_line(change: dict[str, object]) -> str:
+def change_line(change: dict[str, object]) -> str:
     name = _FIELD_NAMES.get(str(change["field"]), str(change["field"]).replace("_", " "))
     if change.get("op") == "list":
         added = ", ".join(str(v) for v in _listed(change.get("added"))) or "nothing"

@@ -308,3 +308,18 @@ def as_dict(alert: Alert) -> dict[str, Any]:
         incident_id=alert.incident_id,
     )
     return data
+
+
+def latest_changes(session: Session, alerts: Sequence[Alert]) -> dict[int, list[dict[str, Any]]]:
+    """For each revised alert, the typed changes of its latest revision (one query)."""
+    revised = {int(a.id or 0): a.revision for a in alerts if a.revision > 1}
+    if not revised:
+        return {}
+    rows = session.exec(
+        select(AlertRevision.alert_id, AlertRevision.revision, AlertRevision.changes).where(
+            col(AlertRevision.alert_id).in_(list(revised)), col(AlertRevision.revision) > 1
+        )
+    )
+    return {
+        alert_id: list(changes) for alert_id, number, changes in rows if revised[alert_id] == number
+    }

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from urllib.parse import urlsplit, urlunsplit
 
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _SPACE = re.compile(r"\s+")
 _TAG_HINT = re.compile(r"<[a-zA-Z/!]")
 
@@ -37,8 +38,12 @@ class _TextCollector(HTMLParser):
 
 
 def squash(text: str) -> str:
-    """Collapse runs of whitespace (tabs, newlines, doubled spaces) to one space."""
-    return _SPACE.sub(" ", text).strip()
+    """Collapse runs of whitespace (tabs, newlines, doubled spaces) to one space.
+
+    Control characters go too: no reader wants them, XML cannot carry them and
+    PostgreSQL refuses NUL in text.
+    """
+    return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def plain_text(value: str | None) -> str:

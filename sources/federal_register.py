@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from alerts.draft import AlertDraft
+from alerts.events import events_in
 from alerts.text import canonical_url, clean_title, day_start_utc, parse_day, plain_text
 from alerts.vocabulary import match_terms
 from sources._json import expect_list, expect_object, field, load_json
@@ -31,6 +32,34 @@ def _agency(agencies: list[Any]) -> str:
             return _AGENCY_CODES[slug]
     names = [a.get("name") or a.get("raw_name") for a in agencies if isinstance(a, dict)]
     return next((str(n) for n in names if n), "Federal Register")
+
+
+# Every field the parser reads: with ``fields[]`` the API returns only the fields named.
+FIELDS = (
+    "abstract", "action", "agencies", "citation", "comments_close_on", "dates", "docket_ids",
+    "document_number", "effective_on", "excerpts", "html_url", "publication_date", "title",
+    "type",
+)  # fmt: skip
+_DAY_FIELDS = (("effective_on", "effective"), ("comments_close_on", "comments_close"))
+
+
+def events_of(doc: dict[str, Any]) -> list[dict[str, str]]:
+    """Dated events of a document: the API's date fields, then hearings in its DATES text.
+
+    The API has no hearing field; hearings (and any date the fields leave out) are read
+    from ``dates``. A text date already given by a field is not repeated. Missing,
+    null or impossible dates are skipped.
+    """
+    events: list[dict[str, str]] = []
+    for key, what in _DAY_FIELDS:
+        day = parse_day(field(doc, key))
+        if day is not None:
+            events.append({"on": day.isoformat(), "what": what})
+    kinds, days = {e["what"] for e in events}, {e["on"] for e in events}
+    for event in events_in(plain_text(field(doc, "dates"))):
+        if event["what"] not in kinds and event["on"] not in days:
+            events.append(event)
+    return events
 
 
 def _draft(doc: dict[str, Any]) -> AlertDraft:
@@ -64,6 +93,7 @@ def _draft(doc: dict[str, Any]) -> AlertDraft:
         published_at=day_start_utc(parse_day(published)),
         jurisdiction="US",
         matched_terms=match_terms(f"{title} {abstract} {excerpts} {action}"),
+        events=events_of(doc),
         body=" ".join([excerpts, citation, " ".join(str(d) for d in docket)]),
         raw=doc,
     )
@@ -114,7 +144,7 @@ SOURCE = Source(
     url=(
         "https://www.federalregister.gov/api/v1/documents.json"
         "?conditions%5Bterm%5D=kratom%20%7C%20mitragynine%20%7C%207-hydroxymitragynine"
-        "&order=newest&per_page=100"
+        "&order=newest&per_page=100" + "".join(f"&fields%5B%5D={name}" for name in FIELDS)
     ),
     every=timedelta(hours=6),
     parse=parse,

@@ -409,6 +409,64 @@ def test_federal_register_summary_does_not_repeat_the_document_type() -> None:
     assert notice.summary.startswith("Notice. FDA asks for comments")
 
 
+def test_federal_register_source_asks_for_every_field_the_parser_reads() -> None:
+    url = get("federal_register").url
+    asked = [
+        part.removeprefix("fields%5B%5D=") for part in url.split("&") if "fields%5B%5D" in part
+    ]
+
+    assert sorted(asked) == sorted(federal_register.FIELDS)
+    for name in ("document_number", "publication_date", "title", "html_url", "agencies"):
+        assert name in asked
+    assert {"effective_on", "comments_close_on", "dates"} <= set(asked)
+
+
+def test_federal_register_parser_reads_effective_and_comment_dates_from_the_api_fields() -> None:
+    drafts = by_uid(parse("federal_register", "basic.json"))
+
+    assert drafts["2021-99017@2021-08-16"].events == [
+        {"on": "2021-09-15", "what": "comments_close"}
+    ]
+    assert drafts["2016-24659@2016-10-13"].events == [
+        {"on": "2016-10-13", "what": "effective"},
+        {"on": "2016-12-01", "what": "comments_close"},
+    ]
+
+
+def test_federal_register_parser_finds_a_hearing_date_in_the_dates_text() -> None:
+    final = by_uid(parse("federal_register", "dates.json"))["2027-90001@2027-01-05"]
+
+    assert "January 20, 2027" in final.raw["dates"]  # the deadline to ask for a hearing
+    assert final.events == [
+        {"on": "2027-03-01", "what": "effective"},
+        {"on": "2027-02-08", "what": "hearing"},
+    ]
+    assert classify(final).events == final.events
+
+
+def test_federal_register_parser_skips_impossible_and_empty_dates() -> None:
+    correction = by_uid(parse("federal_register", "dates.json"))["2027-90002@2027-01-12"]
+
+    assert (correction.raw["effective_on"], correction.raw["dates"]) == ("2027-02-30", None)
+    assert correction.events == []
+
+
+def test_federal_register_parser_reads_the_dates_text_when_the_date_fields_are_missing() -> None:
+    request = by_uid(parse("federal_register", "dates.json"))["2027-90003@2027-01-19"]
+
+    assert "comments_close_on" not in request.raw
+    assert request.events == [{"on": "2027-04-05", "what": "comments_close"}]
+
+
+def test_federal_register_results_without_date_fields_still_parse() -> None:
+    intent = parse("federal_register", "page2.json")[0]
+
+    assert not {"effective_on", "comments_close_on", "dates"} & set(intent.raw)
+    assert intent.events == []
+    # A scheduling notice with no date fields gets its date from its own words.
+    assert classify(intent).events == [{"on": "2016-09-30", "what": "scheduling"}]
+
+
 # ------------------------------------------------------------------------ Health Canada
 
 
