@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from alerts.models import Alert, Delivery, MailMessage, PollRun, SourceState
+from alerts.models import Alert, Delivery, FeedState, MailMessage, PollRun, SourceState
 
 
 def _escape(value: str) -> str:
@@ -44,6 +44,19 @@ def render(session: Session, *, sources: list[str], now: datetime) -> str:
             errors[source] = errors.get(source, 0) + count
     for source, count in sorted(errors.items()):
         out.append(_line("kratom_poll_errors_total", count, source=source))
+
+    feed = session.get(FeedState, "alerts")
+    family("kratom_feed_version", "gauge", "Version of the published alerts (moves on change).")
+    out.append(_line("kratom_feed_version", feed.version if feed else 0))
+    family(
+        "kratom_websub_unannounced_versions", "gauge",
+        "Feed versions the WebSub hub has not been told about yet.",
+    )  # fmt: skip
+    out.append(
+        _line("kratom_websub_unannounced_versions", feed.version - feed.hub_version if feed else 0)
+    )
+    family("kratom_websub_failed_attempts", "gauge", "Failed hub pings since the last success.")
+    out.append(_line("kratom_websub_failed_attempts", feed.hub_attempts if feed else 0))
 
     states = {s.key: s for s in session.exec(select(SourceState))}
     family(

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 
 from alerts import outbox
 from alerts.models import Subscriber
-from monitor import db
+from monitor import db, websub
 from monitor.deliver import MailContext, deliver_digests, deliver_due, release_claims
 from monitor.http import make_client
 from monitor.mail import transport_for
@@ -45,7 +45,6 @@ from sources.base import Source
 log = logging.getLogger("monitor.run")
 ROLES = {"all": {"worker", "web"}, "worker": {"worker"}, "web": {"web"}}
 DEMO_EVERY = timedelta(seconds=10)
-DEMO_STEP_SECONDS = 20.0
 
 
 def enabled_sources(settings: Settings) -> list[Source]:
@@ -62,7 +61,9 @@ def _has_confirmed_subscriber(engine: Engine) -> bool:
 
 
 @contextlib.contextmanager
-def _demo(settings: Settings, scheduler: BackgroundScheduler, engine: Engine) -> Iterator[Settings]:
+def _demo(
+    settings: Settings, scheduler: BackgroundScheduler, engine: Engine, watched: threading.Event
+) -> Iterator[Settings]:
     from monitor.demo.server import DemoServer, steps
 
     with DemoServer() as server:
@@ -75,16 +76,17 @@ def _demo(settings: Settings, scheduler: BackgroundScheduler, engine: Engine) ->
 
         def advance() -> None:
             # The first snapshot is the agencies' state before the demo starts (history,
-            # never mailed). The next one waits for a confirmed subscriber, so whoever
-            # tries the demo receives its news.
+            # never mailed). The next one waits for someone to watch: a confirmed
+            # subscriber or a feed reader, so whoever tries the demo sees its news arrive.
             if server.step >= last:
                 return
-            if server.step == 1 and not _has_confirmed_subscriber(engine):
+            if server.step == 1 and not (watched.is_set() or _has_confirmed_subscriber(engine)):
                 return
             server.step += 1
             log.info("demo snapshot %d", server.step, extra={"step": server.step})
 
-        scheduler.add_job(advance, "interval", seconds=DEMO_STEP_SECONDS, id="demo-step")
+        step = settings.demo_step_seconds
+        scheduler.add_job(advance, "interval", seconds=step, id="demo-step")
         print(f"demo: agencies simulated at {server.base_url}", flush=True)
         yield demo
 
@@ -134,11 +136,12 @@ def run(
     roles = ROLES[role]
     engine = db.make_engine(settings.database_url)
     scheduler = BackgroundScheduler(timezone=UTC)
+    watched = threading.Event()  # set when a feed has been served (the demo waits for it)
     with contextlib.ExitStack() as stack:
         stack.callback(engine.dispose)
         if demo:
             db.migrate(engine)
-            settings = stack.enter_context(_demo(settings, scheduler, engine))
+            settings = stack.enter_context(_demo(settings, scheduler, engine, watched))
         else:
             db.require_current(engine)
         settings = settings.with_secret(demo=demo)
@@ -157,6 +160,7 @@ def run(
                 failing_limit=timedelta(minutes=settings.ready_failing_minutes),
                 scheduler_running=(lambda: bool(scheduler.running)) if has_worker else None,
                 settings=settings,
+                feed_served=watched,
             )
             server, thread = _start_web(settings, ctx, sock)
             stack.callback(thread.join, 10)
@@ -228,7 +232,18 @@ def _start_worker(
     def fan_out() -> None:
         outbox.fan_out(engine, now=datetime.now(UTC))
 
-    for job, name in ((worker.tick, "dispatch"), (fan_out, "fan-out"), (send_mail, "send-mail")):
+    def announce() -> None:
+        result = websub.ping_hub(
+            engine, client, hub=settings.websub_hub, base_url=settings.base_url,
+            now=datetime.now(UTC),
+        )  # fmt: skip
+        if result is not None and not result.ok:
+            log.warning("websub ping failed", extra={"error": result.error})
+
+    jobs = [(worker.tick, "dispatch"), (fan_out, "fan-out"), (send_mail, "send-mail")]
+    if settings.websub_hub:
+        jobs.append((announce, "websub"))
+    for job, name in jobs:
         scheduler.add_job(job, "interval", seconds=1, id=name, max_instances=1, coalesce=True)
     return worker
 

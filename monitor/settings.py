@@ -60,6 +60,7 @@ class Settings:
     api_rate: float = 120.0  # API requests per minute per client; 0: unlimited
     api_burst: int = 60  # requests a client may make at once before the rate applies
     feed_check_seconds: float = 1.0  # how often a web process re-reads the feed version
+    demo_step_seconds: float = 20.0  # run --demo: seconds between agency snapshots
 
     @property
     def base_url(self) -> str:

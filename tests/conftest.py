@@ -34,6 +34,7 @@ TABLES = (
     "mail_message",
     "delivery",
     "subscriber",
+    "feed_state",
 )
 
 
@@ -89,6 +90,13 @@ def _emptied(url: str) -> str:
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        # As a freshly migrated database has it.
+        connection.execute(
+            text(
+                "INSERT INTO feed_state (key, version, hub_version, hub_attempts) "
+                "VALUES ('alerts', 1, 1, 0)"
+            )
+        )
     engine.dispose()
     return url
 

@@ -7,6 +7,7 @@ been failing for longer than the configured threshold.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from alerts.models import SourceState
 from monitor import metrics
 from monitor.settings import Settings
-from monitor.web import alert_pages, subscribe
+from monitor.web import alert_pages, api, calendar, feeds, subscribe
 from monitor.web.published import Published
 
 
@@ -43,6 +44,7 @@ class WebContext:
         default_factory=lambda: Settings(data_dir=Path("data"), database_url="")
     )
     published: Published | None = None  # made from engine and settings when not given
+    feed_served: threading.Event = field(default_factory=threading.Event)  # set on a feed GET
 
     def __post_init__(self) -> None:
         if self.published is None:
@@ -59,7 +61,10 @@ def create_app(ctx: WebContext) -> Starlette:
 
     async def index(request: Request) -> Response:
         return JSONResponse(
-            {"service": "kratom-monitor", "endpoints": ["/healthz", "/readyz", "/metrics"]}
+            {
+                "service": "kratom-monitor",
+                "endpoints": ["/healthz", "/readyz", "/metrics", "/api/v1"],
+            }
         )
 
     async def healthz(request: Request) -> Response:
@@ -112,6 +117,9 @@ def create_app(ctx: WebContext) -> Starlette:
             Route("/metrics", metrics_page),
             *subscribe.routes(ctx),
             *alert_pages.routes(ctx),
+            *api.routes(ctx),
+            *feeds.routes(ctx),
+            *calendar.routes(ctx),
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),

@@ -89,7 +89,14 @@ def routes(ctx: WebContext) -> list[Route]:
                 session.rollback()
 
     async def subscribe_page(request: Request) -> Response:
-        return render_page("subscribe.html", state=FormState(), error=None, field=None)
+        # "Email" links on alert pages and lists pre-fill the filters of their view.
+        prefill = [
+            (name, value[:200])
+            for name, value in request.query_params.multi_items()
+            if name in ("kinds", "hazards", "jurisdictions", "min_severity")
+        ][:40]
+        state = FormState.of_pairs(prefill)
+        return render_page("subscribe.html", state=state, error=None, field=None)
 
     async def subscribe_form(request: Request) -> Response:
         state = FormState()
