@@ -142,7 +142,7 @@ def fill(url: str, count: int) -> None:
             "INSERT INTO alert_revision (alert_id, revision, recorded_at, content_hash, facts, "
             "changes, raw_sha256, raw) SELECT id, r.n, updated_at, content_hash, '{}', "
             'CASE WHEN r.n = 2 THEN \'[{"field": "status", "op": "changed", '
-            '"old": "Ongoing", "new": "Terminated"}]\' ELSE \'[]\' END, content_hash, \'{}\' '
+            '"old": "Ongoing", "new": "Terminated"}]\' ELSE \'[]\' END::json, content_hash, \'{}\' '
             "FROM alert, LATERAL generate_series(1, alert.revision) AS r(n)"
         )
         cursor.execute("UPDATE feed_state SET version = 2, changed_at = now()")

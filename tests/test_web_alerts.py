@@ -70,7 +70,12 @@ def test_filtered_lists_and_alert_pages_lead_readers_to_their_feeds(
         done = store.upsert(
             session,
             [
-                draft(kind="recall", jurisdiction="US", regions=["US-FL"]),
+                draft(
+                    kind="recall",
+                    jurisdiction="US",
+                    regions=["US-FL"],
+                    events=[{"on": "2027-01-01", "what": "effective"}],
+                ),  # fmt: skip
                 draft(uid="a2", url="https://www.fda.gov/a2", kind="advisory", title="An advisory"),
             ],
             now=NOW,
@@ -97,6 +102,8 @@ def test_filtered_lists_and_alert_pages_lead_readers_to_their_feeds(
     assert "http://m.test/feeds/alerts.rss?kind=recall" in on_page
     assert "http://m.test/feeds/alerts.json?jurisdiction=US" in on_page
     assert 'href="/subscribe?kinds=recall"' in page.text
+    assert "<dt>Takes effect</dt><dd>2027-01-01</dd>" in page.text
+    assert "US:" in page.text  # place codes keep their case
     assert "/feeds/calendar.ics?kind=recall" in page.text
     assert 'value="recall" checked' in prefilled.text and 'value="US-FL"' in prefilled.text
     assert bad.status_code == 400 and "<script>" not in bad.text
