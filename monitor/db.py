@@ -36,7 +36,12 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Feed and API filters are far more or less selective depending on their values
+    # (US vs. US-AL); a generic plan of a prepared statement cannot tell, so always plan
+    # with the actual values.
+    return create_engine(
+        url, pool_pre_ping=True, connect_args={"options": "-c plan_cache_mode=force_custom_plan"}
+    )
 
 
 def _config(engine: Engine) -> Config:

@@ -39,7 +39,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("events", sa.JSON(), nullable=False, server_default="[]"))
         batch_op.add_column(sa.Column("places", sa.JSON(), nullable=False, server_default="[]"))
         batch_op.drop_index("ix_alert_updated_at")
-        batch_op.create_index("ix_alert_updated_at_id", ["updated_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_alert_updated_at_id", ["updated_at", "id"], unique=False,
+            postgresql_include=["kind", "severity", "agency", "places", "hazards"],
+        )  # fmt: skip
+        batch_op.drop_index("ix_alert_kind")
+        batch_op.create_index(
+            "ix_alert_kind_updated_at_id", ["kind", "updated_at", "id"], unique=False,
+            postgresql_include=["severity", "agency", "places", "hazards"],
+        )  # fmt: skip
         batch_op.create_index(batch_op.f("ix_alert_agency"), ["agency"], unique=False)
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.alter_column("events", server_default=None)
@@ -77,5 +85,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_alert_agency"))
         batch_op.drop_index("ix_alert_updated_at_id")
         batch_op.create_index("ix_alert_updated_at", ["updated_at"], unique=False)
+        batch_op.drop_index("ix_alert_kind_updated_at_id")
+        batch_op.create_index("ix_alert_kind", ["kind"], unique=False)
         batch_op.drop_column("places")
         batch_op.drop_column("events")
