@@ -75,7 +75,7 @@ def test_filtered_lists_and_alert_pages_lead_readers_to_their_feeds(
                     jurisdiction="US",
                     regions=["US-FL"],
                     events=[{"on": "2027-01-01", "what": "effective"}],
-                ),  # fmt: skip
+                ),
                 draft(uid="a2", url="https://www.fda.gov/a2", kind="advisory", title="An advisory"),
             ],
             now=NOW,
