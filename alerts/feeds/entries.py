@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from alerts.messages import change_line, material_changes
@@ -44,6 +44,11 @@ def one_line(text: str | None, limit: int) -> str:
     cut = flat[: limit - 1]
     space = cut.rfind(" ")
     return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2026-03-02T15:00:00Z``: the date form Atom and JSON Feed use."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def entry_id(source: str, uid: str) -> str:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
-from alerts.feeds.entries import Entry, FeedInfo
+from alerts.feeds.entries import Entry, FeedInfo, rfc3339
 
 VERSION = "https://jsonfeed.org/version/1.1"
 MEDIA_TYPE = "application/feed+json"
-
-
-def _when(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def document(feed: FeedInfo, entries: list[Entry]) -> dict[str, Any]:
@@ -40,8 +35,8 @@ def document(feed: FeedInfo, entries: list[Entry]) -> dict[str, Any]:
             "summary": entry.summary,
             "content_html": entry.content_html,
             "content_text": entry.content_text,
-            "date_published": _when(entry.published),
-            "date_modified": _when(entry.updated),
+            "date_published": rfc3339(entry.published),
+            "date_modified": rfc3339(entry.updated),
             "authors": [{"name": entry.agency}],
             "tags": [f"{c.scheme}:{c.term}" for c in entry.categories],
         }

@@ -41,7 +41,6 @@ from monitor.web.api_params import (
     parse_incident_query,
 )
 from monitor.web.conditional import etag_for, http_date, is_fresh, not_modified
-from monitor.web.published import Version
 from monitor.web.ratelimit import Decision, RateLimitMiddleware, TokenBuckets
 from sources.registry import BY_KEY
 
@@ -233,10 +232,6 @@ def routes(ctx: WebContext) -> list[Mount]:
     """The API, mounted at ``/api/v1``, with CORS and the rate limit around it."""
     links = _Links(ctx.settings.base_url)
 
-    async def version() -> Version:
-        known = ctx.version.cached()
-        return known if known is not None else await run_in_threadpool(ctx.version.current)
-
     def in_session(work: Callable[[Session], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
         def run() -> dict[str, Any]:
             with Session(ctx.engine) as session:
@@ -246,7 +241,7 @@ def routes(ctx: WebContext) -> list[Mount]:
 
     async def from_store(request: Request, work: Callable[[Session], dict[str, Any]]) -> Response:
         """An answer that changes only with the store's version: 304 without a query."""
-        current = await version()
+        current = await ctx.version.fresh()
         etag = etag_for(current, _representation(request))
         if is_fresh(request, etag, current):
             return not_modified(etag, current, CACHE_CONTROL)
@@ -262,7 +257,7 @@ def routes(ctx: WebContext) -> list[Mount]:
         """An answer that changes without the store (source health, this document)."""
         response = JSONResponse(body)
         digest = hashlib.blake2b(bytes(response.body), digest_size=8).hexdigest()
-        current = await version()
+        current = await ctx.version.fresh()
         etag = etag_for(current, f"{_representation(request)}#{digest}")
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
         # Only If-None-Match: store-version dates say nothing about these answers.

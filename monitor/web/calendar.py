@@ -18,7 +18,6 @@ from starlette.routing import Route
 
 from alerts import calendar, filters
 from monitor.web.conditional import etag_for, http_date, is_fresh, not_modified
-from monitor.web.feeds import current_version
 
 if TYPE_CHECKING:
     from monitor.web.app import WebContext
@@ -56,7 +55,7 @@ def routes(ctx: WebContext) -> list[Route]:
             flt = filters.from_params(request.query_params.multi_items())
         except filters.FilterError as exc:
             return PlainTextResponse(f"Bad calendar parameters: {exc}\n", status_code=400)
-        version = await current_version(ctx)
+        version = await ctx.version.fresh()
         etag = etag_for(version, f"{PATH}?{flt.query_string()}")
         if is_fresh(request, etag, version):
             return not_modified(etag, version, CACHE_CONTROL)

@@ -130,14 +130,6 @@ def _render(
     return jsonfeed.render(feed, entries)
 
 
-async def current_version(ctx: WebContext) -> Version:
-    """The store version, without a thread hop while the remembered one is fresh."""
-    known = ctx.version.cached()
-    if known is not None:
-        return known
-    return await run_in_threadpool(ctx.version.current)
-
-
 def _accepts_gzip(request: Request) -> bool:
     accepted = request.headers.get("accept-encoding", "")
     return any(
@@ -158,7 +150,7 @@ def routes(ctx: WebContext, cache: FeedCache | None = None) -> list[Route]:
                 before = Cursor.decode(raw) if raw else None
             except FilterError as exc:
                 return PlainTextResponse(f"Bad feed parameters: {exc}\n", status_code=400)
-            version = await current_version(ctx)
+            version = await ctx.version.fresh()
             ctx.feed_served.set()
             key = f"{fmt}?{flt.query_string()}&before={before.encode() if before else ''}"
             etag = etag_for(version, key)

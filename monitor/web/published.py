@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from alerts import store
 
@@ -58,6 +59,13 @@ class Published:
         with self._lock:
             self._known, self._read_at = known, now
         return known
+
+    async def fresh(self) -> Version:
+        """``current()`` for request handlers: no thread hop while the memory is fresh."""
+        known = self.cached()
+        if known is not None:
+            return known
+        return await run_in_threadpool(self.current)
 
     def cached(self) -> Version | None:
         """The version without touching the database, if still fresh; else None."""
