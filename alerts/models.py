@@ -331,3 +331,88 @@ class PollRun(SQLModel, table=True):
     revised: int = 0
     unchanged: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class StaffUser(SQLModel, table=True):
+    """A person who signs in to the staff dashboard; never deleted, only disabled.
+
+    ``email`` is stored lower-cased. ``session_nonce`` is part of every session cookie and
+    set-password link: changing it (password set, sign-out everywhere, disable) ends them all.
+    """
+
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    role: str = Field(max_length=16)  # viewer | analyst | admin
+    # None until the person sets a password through their link.
+    password_hash: str | None = Field(default=None, max_length=300)
+    time_zone: str = Field(default="UTC", max_length=64)
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = utc_column()
+    last_login_at: datetime | None = utc_column()
+    created_at: datetime = utc_column(nullable=False)
+    session_nonce: str = Field(default="", max_length=32)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One thing staff (or the command line, ``user_id`` None) did, with the state around it."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_column(nullable=False, index=True)
+    user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(max_length=400)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    ip: str | None = Field(default=None, max_length=64)
+
+
+class AlertTriage(SQLModel, table=True):
+    """Where staff are with one alert; no row means "new"."""
+
+    __tablename__ = "alert_triage"
+
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+    status: str = Field(default="new", max_length=16, index=True)  # alerts.triage.STATUSES
+    assignee_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    updated_at: datetime = utc_column(nullable=False)
+    updated_by: int | None = Field(default=None, foreign_key="staff_user.id")
+
+
+class TriageNote(SQLModel, table=True):
+    """A note a staff member left on an alert."""
+
+    __tablename__ = "triage_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    at: datetime = utc_column(nullable=False)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class AlertRead(SQLModel, table=True):
+    """The revision of an alert a staff member last opened: later revisions show as unread."""
+
+    __tablename__ = "alert_read"
+
+    user_id: int = Field(foreign_key="staff_user.id", primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+    revision: int
+    read_at: datetime = utc_column(nullable=False)
+
+
+class AlertOverride(SQLModel, table=True):
+    """A fact an analyst corrected; it wins over the agency's value on every later poll."""
+
+    __tablename__ = "alert_override"
+
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+    field: str = Field(max_length=32, primary_key=True)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    user_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    at: datetime = utc_column(nullable=False)

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from alerts import store
 from alerts.draft import KINDS
 from alerts.models import Alert, AlertRevision, Incident, SourceState
-from monitor import backfill, bounces_cli, db, logs, output
+from monitor import backfill, bounces_cli, db, logs, output, staff_cli
 from monitor.http import make_client
 from monitor.poll import PollOutcome, poll_many, prepare
 from monitor.settings import Settings, SettingsError, load
@@ -277,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.set_defaults(func=cmd_run)
     backfill.register(commands)
     bounces_cli.register(commands)
+    staff_cli.register(commands)
     return parser
 
 

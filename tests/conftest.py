@@ -35,6 +35,12 @@ TABLES = (
     "delivery",
     "subscriber",
     "feed_state",
+    "audit_entry",
+    "staff_user",
+    "alert_triage",
+    "triage_note",
+    "alert_read",
+    "alert_override",
 )
 
 

@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from alerts.models import SourceState
 from monitor import metrics
 from monitor.settings import Settings
-from monitor.web import alert_pages, api, calendar, feeds, subscribe
+from monitor.web import alert_pages, api, calendar, feeds, staff_auth, staff_users, subscribe
 from monitor.web.published import Published
 
 
@@ -120,6 +120,8 @@ def create_app(ctx: WebContext) -> Starlette:
             *api.routes(ctx),
             *feeds.routes(ctx),
             *calendar.routes(ctx),
+            *staff_auth.routes(ctx),
+            *staff_users.routes(ctx),
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),
