@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
+from alerts import overrides
 from alerts.draft import FACT_FIELDS, OPTIONAL_FACTS, AlertDraft, drop_empty_optional
 from alerts.models import Alert, AlertRevision, FeedState
 from alerts.places import place_keys
@@ -121,6 +122,23 @@ def _existing(session: Session, source: str, uids: Sequence[str]) -> dict[str, t
     return found
 
 
+def _apply_corrections(
+    session: Session,
+    bucket: dict[str, tuple[AlertDraft, dict[str, Any], str]],
+    existing: dict[str, tuple[int, str]],
+) -> None:
+    """Analysts' corrections win over the agency's values (see ``alerts.overrides``)."""
+    fixed = overrides.overrides_for(session, [alert_id for alert_id, _ in existing.values()])
+    if not fixed:
+        return
+    uid_of = {alert_id: uid for uid, (alert_id, _) in existing.items()}
+    for alert_id, values in fixed.items():
+        draft = bucket[uid_of[alert_id]][0]
+        overrides.apply(draft, values)
+        facts = draft.facts()
+        bucket[uid_of[alert_id]] = (draft, facts, content_hash(facts))
+
+
 def upsert(
     session: Session,
     drafts: Iterable[AlertDraft],
@@ -147,6 +165,7 @@ def upsert(
 
     for source, bucket in by_source.items():
         existing = _existing(session, source, list(bucket))
+        _apply_corrections(session, bucket, existing)
         fresh: list[tuple[dict[str, Any], AlertDraft, dict[str, Any], str]] = []
         changed: list[tuple[int, AlertDraft, dict[str, Any], str]] = []
         for uid, (draft, facts, digest) in bucket.items():
