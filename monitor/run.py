@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import secrets
 import signal
 import socket
 import sys
@@ -26,7 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from alerts import outbox
+from alerts import outbox, staff_accounts
 from alerts.models import Subscriber
 from monitor import db, websub
 from monitor.deliver import MailContext, deliver_digests, deliver_due, release_claims
@@ -45,6 +46,7 @@ from sources.base import Source
 log = logging.getLogger("monitor.run")
 ROLES = {"all": {"worker", "web"}, "worker": {"worker"}, "web": {"web"}}
 DEMO_EVERY = timedelta(seconds=10)
+DEMO_STAFF = "demo-admin@example.org"
 
 
 def enabled_sources(settings: Settings) -> list[Source]:
@@ -52,6 +54,22 @@ def enabled_sources(settings: Settings) -> list[Source]:
     if settings.enabled_sources is None:
         return list(registry.SOURCES)
     return [registry.get(key) for key in settings.enabled_sources]
+
+
+def _demo_staff(engine: Engine) -> str:
+    """The demo admin's password: a fresh random one on every demo start."""
+    password = secrets.token_urlsafe(12)
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        found = staff_accounts.find(session, DEMO_STAFF)
+        if found is None:
+            staff_accounts.add_user(
+                session, email=DEMO_STAFF, role="admin", password=password, by=None, now=now
+            )
+        else:
+            staff_accounts.set_password(session, found, password, now=now)
+        session.commit()
+    return password
 
 
 def _has_confirmed_subscriber(engine: Engine) -> bool:
@@ -85,6 +103,8 @@ def _demo(
             server.step += 1
             log.info("demo snapshot %d", server.step, extra={"step": server.step})
 
+        password = _demo_staff(engine)
+        print(f"demo: staff sign-in at /staff as {DEMO_STAFF}, password {password}", flush=True)
         step = settings.demo_step_seconds
         scheduler.add_job(advance, "interval", seconds=step, id="demo-step")
         print(f"demo: agencies simulated at {server.base_url}", flush=True)

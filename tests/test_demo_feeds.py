@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -94,3 +95,17 @@ def test_a_feed_reader_sees_the_demo_alerts_and_the_correction_resurface(demo: M
         corrected = reader.entries[reader.resurfaced[0]]
         assert "Updated" in corrected["text"], corrected
         assert reader.not_modified > 0  # unchanged polls cost a 304
+
+
+def test_the_demo_prints_a_staff_sign_in_that_works(demo: Monitor) -> None:
+    line = demo.wait_for("demo: staff sign-in")
+    email, password = re.search(r"as (\S+), password (\S+)", line).groups()  # type: ignore[union-attr]
+    with httpx.Client(base_url=demo.base_url(), timeout=10) as client:
+        form = client.get("/staff/sign-in")
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)[1]  # type: ignore[index]
+        signed_in = client.post(
+            "/staff/sign-in",
+            data={"csrf": token, "email": email, "password": password},
+            follow_redirects=True,
+        )
+    assert signed_in.status_code == 200 and email in signed_in.text and "admin" in signed_in.text
