@@ -6,6 +6,7 @@ as the change itself, so an entry exists exactly when the change was committed.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -53,3 +54,16 @@ def recent(session: Session, *, limit: int = 100, action: str | None = None) -> 
         query = query.where(AuditEntry.action == action)
     query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
     return list(session.exec(query))
+
+
+def actions(session: Session) -> list[str]:
+    """Every action the log holds, sorted (for a filter)."""
+    query = select(AuditEntry.action).distinct().order_by(col(AuditEntry.action))
+    return list(session.exec(query))
+
+
+def compact(data: dict[str, Any] | None) -> str:
+    """``before``/``after`` as one line of JSON with sorted keys; "" for None."""
+    if data is None:
+        return ""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -4,7 +4,8 @@ Pure: no database, no settings. Secrets are passed in. The functions that store 
 and write the audit log are in ``alerts.staff_accounts``.
 
 - Roles are ranked: a ``viewer`` reads; an ``analyst`` also triages and corrects alerts;
-  an ``admin`` also manages staff users and subscribers.
+  an ``admin`` also manages staff users and subscribers, polls a source on demand and
+  reads the audit log.
 - A password has at least 12 characters and is not the account's email (nor its part
   before the ``@``). It is stored as an Argon2id hash; when the hashing parameters change,
   the next successful sign-in stores a fresh hash.
@@ -30,12 +31,15 @@ ROLES = ("viewer", "analyst", "admin")
 PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"read"}),
     "analyst": frozenset({"read", "triage"}),
-    "admin": frozenset({"read", "triage", "manage_users", "manage_subscribers"}),
+    "admin": frozenset(
+        {"read", "triage", "manage_users", "manage_subscribers", "read_audit", "poll_sources"}
+    ),
 }
 ROLE_SUMMARIES = {
-    "viewer": "reads alerts, sources and the audit log",
+    "viewer": "reads alerts, sources and jurisdictions",
     "analyst": "reads, and triages and corrects alerts",
-    "admin": "reads, triages and corrects alerts, and manages staff users and subscribers",
+    "admin": "reads, triages and corrects alerts, polls sources on demand, manages staff "
+    "users and subscribers, and reads the audit log",
 }
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # hashing cost grows with length: refuse absurd input

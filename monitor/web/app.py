@@ -27,7 +27,18 @@ from starlette.staticfiles import StaticFiles
 from alerts.models import SourceState
 from monitor import metrics
 from monitor.settings import Settings
-from monitor.web import alert_pages, api, calendar, feeds, staff_auth, staff_users, subscribe
+from monitor.web import (
+    alert_pages,
+    api,
+    calendar,
+    feeds,
+    staff_admin,
+    staff_alerts,
+    staff_auth,
+    staff_overview,
+    staff_users,
+    subscribe,
+)
 from monitor.web.published import Published
 
 
@@ -122,6 +133,9 @@ def create_app(ctx: WebContext) -> Starlette:
             *calendar.routes(ctx),
             *staff_auth.routes(ctx),
             *staff_users.routes(ctx),
+            *staff_alerts.routes(ctx),
+            *staff_overview.routes(ctx),
+            *staff_admin.routes(ctx),
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),
