@@ -474,3 +474,18 @@ def test_every_staff_page_labels_its_controls_and_loads_nothing_from_elsewhere(
         assert (parsed.external, parsed.scripts) == ([], 0)
         seen += len(parsed.controls)
     assert seen >= 10
+
+
+def test_a_staff_member_sets_their_own_time_zone_and_bad_zones_are_refused(site: Site) -> None:
+    site.add("vic@example.org", "viewer")
+    vic = site.person()
+    vic.sign_in("vic@example.org")
+    vic.get("/staff/settings")
+    saved = vic.post("/staff/settings", [("time_zone", "UTC"), ("time_zone_other", "Asia/Tokyo")])
+    assert saved.status_code == 303 and site.user("vic@example.org").time_zone == "Asia/Tokyo"
+    vic.get("/staff/settings")
+    for bad in ("Mars/Olympus", "../../etc/passwd", "x" * 100):
+        refused = vic.post("/staff/settings", [("time_zone", ""), ("time_zone_other", bad)])
+        assert refused.status_code == 400 and "Choose a time zone" in refused.text
+    assert site.user("vic@example.org").time_zone == "Asia/Tokyo"
+    assert ("settings.time_zone", "staff_user:1") in site.actions()

@@ -36,6 +36,7 @@ from monitor.web import (
     staff_alerts,
     staff_auth,
     staff_overview,
+    staff_settings,
     staff_users,
     subscribe,
 )
@@ -135,6 +136,7 @@ def create_app(ctx: WebContext) -> Starlette:
             *staff_users.routes(ctx),
             *staff_alerts.routes(ctx),
             *staff_overview.routes(ctx),
+            *staff_settings.routes(ctx),
             *staff_admin.routes(ctx),
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"

@@ -72,11 +72,12 @@ SIGN_IN_FAILED = (
 # (permission, path, label, what it is for): the landing page and the header show the
 # ones the signed-in role has.
 LINKS: tuple[tuple[str, str, str, str], ...] = (
+    ("read", "/staff/alerts", "Alerts", "The alert inbox: filter, open, triage, correct, export."),
     ("read", "/staff/overview", "Overview", "Alerts by kind, jurisdictions, recent incidents."),
     ("read", "/staff/sources", "Sources", "Health and schedule of each agency source."),
     ("read_audit", "/staff/audit", "Audit log", "Who did what, with CSV export."),
     ("manage_subscribers", "/staff/subscribers", "Subscribers", "Counts, suppressions, export."),
-    ("read", "/staff/alerts", "Alerts", "The alert inbox: filter, open, triage, correct, export."),
+    ("read", "/staff/settings", "Settings", "Your time zone for dates on these pages."),
     ("manage_users", "/staff/users", "Users", "Add staff, change roles, disable accounts."),
 )
 
