@@ -400,3 +400,31 @@ def test_each_subscriber_gets_their_own_links_in_a_shared_rendering(
             assert owner.email == str(message["To"]) and owner.id in ids
             body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
             assert header in body and "kmUnsubLinkKm" not in body and "kmPrefsLinkKm" not in body
+
+
+def test_an_analysts_correction_is_mailed_as_an_update(engine: Engine, smtp: SmtpServer) -> None:
+    from alerts import corrections
+    from alerts.models import StaffUser
+
+    with Session(engine) as session:
+        _subscriber(session, "got-it@example.org")
+        alert = _alert(session, severity="high", severity_reason="Class II recall")
+        session.commit()
+        alert_id = alert.id
+    outbox.fan_out(engine, now=NOW)
+    _send(engine, smtp)
+    with Session(engine) as session:
+        analyst = StaffUser(email="ana@health.example", role="analyst", created_at=NOW)
+        session.add(analyst)
+        session.flush()
+        corrections.correct(
+            session, session.get_one(Alert, alert_id), {"hazards": ["salmonella", "heavy_metals"]},
+            user=analyst, now=NOW,
+        )  # fmt: skip
+        store.mark_changed(session, now=NOW)
+        session.commit()
+    assert outbox.fan_out(engine, now=NOW).corrections == 1
+    _send(engine, smtp)
+    update = smtp.inbox.messages[-1]
+    body = update.get_payload()[0].get_payload(decode=True).decode()  # type: ignore[index,union-attr]
+    assert update["Subject"].startswith("Update: ") and "heavy_metals" in body
