@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -141,3 +142,28 @@ def smtp() -> Iterator[SmtpServer]:
     server = SmtpServer()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    """A Playwright page in headless Chromium; any request that leaves loopback fails."""
+    from tests.browser import CHROMIUM, FLAGS, need_browser
+
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        context = browser.new_context(viewport={"width": 1000, "height": 900})
+        context.set_default_timeout(15_000)
+        outside: list[str] = []
+
+        def watch(request: Any) -> None:
+            if not request.url.startswith("http://127.0.0.1:"):
+                outside.append(request.url)
+
+        context.on("request", watch)
+        yield context.new_page()
+        context.close()
+        browser.close()
+    assert outside == []

@@ -31,8 +31,9 @@ from alerts.models import Alert, Evidence
 from monitor import db
 from monitor.settings import Settings
 from monitor.web.app import WebContext, create_app
+from tests.browser import CHROMIUM, FLAGS, need_browser
 from tests.factories import draft
-from tests.test_browser_staff import CHROMIUM, FLAGS, REQUIRE, SECRET, _missing, _sign_in
+from tests.test_browser_staff import SECRET, _sign_in
 from tests.webserver import Served, serve
 
 PASSWORD = "correct horse battery"
@@ -83,12 +84,7 @@ class Office:
 
 @pytest.fixture
 def office(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Office]:
-    missing = _missing()
-    if missing:
-        reason = "browser test needs " + ", ".join(missing)
-        if REQUIRE:
-            pytest.fail(reason + " (KM_TEST_REQUIRE_BROWSER=1)")
-        pytest.skip(reason)
+    need_browser()
     from playwright.sync_api import sync_playwright
 
     url = f"sqlite:///{tmp_path}/monitor.db"

@@ -21,13 +21,9 @@ from monitor import db
 from monitor.settings import Settings
 from monitor.web.app import WebContext, create_app
 from tests.test_browser_staff import (
-    CHROMIUM,
-    FLAGS,
     PASSWORD,
-    REQUIRE,
     SECRET,
     Dashboard,
-    _missing,
     _sign_in,
 )
 from tests.test_staff_overview import NOW, SOURCES, _source_states, _store_alerts, _subscribers
@@ -35,33 +31,6 @@ from tests.test_staff_web import Clock
 from tests.webserver import serve
 
 ADMIN = "admin@example.org"
-
-
-@pytest.fixture
-def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    missing = _missing()
-    if missing:
-        reason = "browser test needs " + ", ".join(missing)
-        if REQUIRE:
-            pytest.fail(reason + " (KM_TEST_REQUIRE_BROWSER=1)")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        context.set_default_timeout(15_000)
-        outside: list[str] = []  # no request may leave the machine
-
-        def watch(request: Any) -> None:
-            if not request.url.startswith("http://127.0.0.1:"):
-                outside.append(request.url)
-
-        context.on("request", watch)
-        yield context.new_page()
-        context.close()
-        browser.close()
-    assert outside == []
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ saved as a PNG in the test's temporary folder (printed on failure), or in
 from __future__ import annotations
 
 import getpass
-import importlib.util
 import os
 import re
 from collections.abc import Iterator
@@ -30,48 +29,8 @@ from monitor.settings import Settings
 from monitor.web.app import WebContext, create_app
 from tests.webserver import Served, serve
 
-REQUIRE = os.environ.get("KM_TEST_REQUIRE_BROWSER") == "1"
-CHROMIUM = Path("/usr/bin/chromium")
 SECRET = "a-test-secret-of-enough-length"
 ADMIN, PASSWORD = "admin@example.org", "correct horse battery"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
-
-
-def _missing() -> list[str]:
-    missing = []
-    if importlib.util.find_spec("playwright") is None:
-        missing.append("the playwright package (pip install -e '.[dev]')")
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    return missing
-
-
-@pytest.fixture
-def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    missing = _missing()
-    if missing:
-        reason = "browser test needs " + ", ".join(missing)
-        if REQUIRE:
-            pytest.fail(reason + " (KM_TEST_REQUIRE_BROWSER=1)")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        context = browser.new_context(viewport={"width": 1000, "height": 900})
-        context.set_default_timeout(15_000)
-        # No request leaves the machine: anything not on loopback fails the test.
-        outside: list[str] = []
-
-        def watch(request: Any) -> None:
-            if not request.url.startswith("http://127.0.0.1:"):
-                outside.append(request.url)
-
-        context.on("request", watch)
-        yield context.new_page()
-        context.close()
-        browser.close()
-    assert outside == []
 
 
 @dataclass
