@@ -55,6 +55,16 @@ def workers(postgres_url: str, agency: Agency, tmp_path: Path) -> Iterator[list[
         monitor.kill()
 
 
+def _until_running(workers: list[Monitor], timeout: float = 60) -> None:
+    """Wait until every worker has started (a loaded machine can take seconds to import)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(any("running role=worker" in line for line in w.stderr) for w in workers):
+            return
+        time.sleep(0.1)
+    raise AssertionError("workers did not start: " + "".join(workers[0].stderr)[-2000:])
+
+
 def _requests(agency: Agency, path: str, since: float = 0.0) -> list[tuple[float, float | None]]:
     return [
         (r.started, r.finished) for r in agency.requests if r.path == path and r.started >= since
@@ -65,7 +75,8 @@ def test_three_workers_poll_each_source_once_per_interval_and_take_over_a_killed
     workers: list[Monitor], agency: Agency, postgres_url: str
 ) -> None:
     window = 12.0
-    time.sleep(2.0)  # the workers start and spread their first polls
+    _until_running(workers)
+    time.sleep(2.0)  # the workers spread their first polls
     start = time.monotonic()
     time.sleep(window)
     for path in KEYS.values():
