@@ -6,6 +6,7 @@ fills in kind, hazards and severity; ``alerts.store`` turns them into stored ale
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -32,10 +33,11 @@ FACT_FIELDS = (
     "agency", "kind", "title", "url", "summary", "published_at", "jurisdiction", "regions",
     "firms", "products", "hazards", "severity", "severity_reason", "recall_number",
     "recall_class", "status", "event_id", "initiated_on", "matched_terms", "events",
+    "details",
 )  # fmt: skip
 # Facts left out of the compared facts while empty, so alerts stored before the field
 # existed keep their hash and get no spurious revision.
-OPTIONAL_FACTS = ("events",)
+OPTIONAL_FACTS = ("events", "details")
 # What a dated regulatory event can be (``AlertDraft.events``).
 EVENT_KINDS = ("effective", "comments_close", "hearing", "scheduling")
 
@@ -76,8 +78,14 @@ class AlertDraft:
     matched_terms: list[str] = field(default_factory=list)
     # Dated regulatory events: [{"on": "2027-01-01", "what": "effective"}], what in EVENT_KINDS.
     events: list[dict[str, str]] = field(default_factory=list)
+    # Facts only some sources have, JSON-ready, shown by name: a warning letter's MARCS-CMS
+    # number and cited claims, a rule's stage and docket, a signal's counts and baseline.
+    details: dict[str, Any] = field(default_factory=dict)
     # Text used for classification only (may be longer than the summary); not stored.
     body: str = ""
+    # True when the source itself knows the kind (a bill's status, a signal): ``classify``
+    # then keeps it instead of reading the kind from the text. Not stored.
+    kind_decided: bool = False
     # The agency's own record for this item, JSON-ready, kept as evidence.
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -91,6 +99,7 @@ class AlertDraft:
         data["published_at"] = self.published_at.isoformat() if self.published_at else None
         data["initiated_on"] = self.initiated_on.isoformat() if self.initiated_on else None
         data["events"] = [dict(e) for e in self.events]
+        data["details"] = copy.deepcopy(self.details)
         return drop_empty_optional(data)
 
 

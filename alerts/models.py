@@ -118,6 +118,8 @@ class Alert(SQLModel, table=True):
             "id",
             postgresql_include=["severity", "agency", "places", "hazards"],
         ),
+        # The claim linker ranks alerts of a kind by date from this index alone.
+        Index("ix_alert_kind_published_at", "kind", "published_at", "first_seen_at", "id"),
         # PostgreSQL only: list membership and full-text search for the feed filters.
         *(
             Index(name, text(expression), postgresql_using="gin").ddl_if(dialect="postgresql")
@@ -149,6 +151,10 @@ class Alert(SQLModel, table=True):
     matched_terms: list[str] = json_column()
     # Dated regulatory events: [{"on": "2027-01-01", "what": "effective"}, ...]
     events: list[dict[str, str]] = json_column()
+    # Source-specific facts (AlertDraft.details).
+    details: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     # Derived from jurisdiction and regions (alerts.places): what place filters look up.
     places: list[str] = json_column()
     content_hash: str = Field(max_length=64)
@@ -160,6 +166,8 @@ class Alert(SQLModel, table=True):
     origin: str = Field(default="poll", max_length=16)
     # The revision up to which subscribers' deliveries have been worked out.
     fanout_revision: int = Field(default=0, index=True)
+    # The revision up to which stored claims have been re-linked to it (alerts.claims.relink).
+    claims_revision: int = Field(default=0, index=True)
 
 
 class AlertRevision(SQLModel, table=True):
@@ -201,6 +209,47 @@ class FeedState(SQLModel, table=True):
     hub_attempts: int = 0
     hub_next_attempt_at: datetime | None = utc_column()
     hub_last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class SourceRecord(SQLModel, table=True):
+    """An item a source keeps as data, not as an alert (``sources.base.Record``): an
+    adverse-event report, a red-list row, a bill, a watched page's main text.
+    """
+
+    __tablename__ = "source_record"
+    __table_args__ = (UniqueConstraint("source", "uid", name="uq_source_record_source_uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64, index=True)
+    uid: str = Field(max_length=700)
+    version: str = Field(default="", max_length=200)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The data before the last change (None until the item first changes).
+    previous: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    first_seen_at: datetime = utc_column(nullable=False)
+    changed_at: datetime = utc_column(nullable=False)
+    last_seen_at: datetime = utc_column(nullable=False)
+    # When the item left the source's listing; None while it is listed.
+    gone_at: datetime | None = utc_column()
+
+
+class SourcePage(SQLModel, table=True):
+    """A per-item page a source reads once per version (``sources.base.Detail``): a
+    warning letter, a bill. Kept so a re-poll reads the item from here, not the agency.
+    """
+
+    __tablename__ = "source_page"
+    __table_args__ = (UniqueConstraint("source", "url", name="uq_source_page_source_url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64, index=True)
+    url: str = Field(max_length=2000)
+    version: str = Field(default="", max_length=200)
+    sha256: str = Field(max_length=64)
+    fetched_at: datetime = utc_column(nullable=False)
+    status_code: int = 200
+    # zlib-compressed body
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class SourceState(SQLModel, table=True):
@@ -416,3 +465,69 @@ class AlertOverride(SQLModel, table=True):
     value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     user_id: int | None = Field(default=None, foreign_key="staff_user.id")
     at: datetime = utc_column(nullable=False)
+
+
+class ClaimDocument(SQLModel, table=True):
+    """An article the claim annotator read: its normalised text and where it came from.
+
+    ``text`` is exactly the text claim offsets count in (Unicode code points). The same
+    ``(url, sha256)`` is stored once; a changed page is a new document. ``url`` is empty
+    for pasted text and files.
+    """
+
+    __tablename__ = "claim_document"
+    __table_args__ = (UniqueConstraint("url", "sha256", name="uq_claim_document_url_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(default="", sa_column=Column(Text, nullable=False))
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64, index=True)
+    fetched_at: datetime = utc_column(nullable=False)
+    created_at: datetime = utc_column(nullable=False, index=True)
+    # url | file | text | feed (alerts.claims.document.SOURCE_KINDS)
+    source_kind: str = Field(max_length=16)
+    # The feed the article came from (source_kind "feed"), else "".
+    via: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Firm and brand names the article names as its own (site name, copyright, host).
+    names: list[str] = json_column()
+    created_by: int | None = Field(default=None, foreign_key="staff_user.id")
+
+
+class Claim(SQLModel, table=True):
+    """One claim the detector found in a document: ``document.text[start:end] == text``."""
+
+    __tablename__ = "claim"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="claim_document.id", index=True)
+    start: int
+    end: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    topics: list[str] = json_column()
+    kind: str = Field(max_length=32)
+    cues: list[str] = json_column()
+
+
+class ClaimLink(SQLModel, table=True):
+    """An alert that bears on a claim, its place in the claim's ranking and why."""
+
+    __tablename__ = "claim_link"
+    __table_args__ = (UniqueConstraint("claim_id", "alert_id", name="uq_claim_link_pair"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    rank: int
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = utc_column(nullable=False)
+
+
+class DocumentFollow(SQLModel, table=True):
+    """A staff member who wants mail when a document's claims gain alert links."""
+
+    __tablename__ = "document_follow"
+
+    user_id: int = Field(foreign_key="staff_user.id", primary_key=True)
+    document_id: int = Field(foreign_key="claim_document.id", primary_key=True, index=True)
+    created_at: datetime = utc_column(nullable=False)

@@ -5,6 +5,7 @@ Callers own the transaction: ``upsert`` adds and flushes, it never commits.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -70,6 +71,9 @@ def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]
         before, after = old.get(name, empty), new.get(name, empty)
         if before == after:
             continue
+        if isinstance(before, dict) or isinstance(after, dict):
+            changes.extend(_diff_details(before or {}, after or {}))
+            continue
         if (
             isinstance(before, list)
             and isinstance(after, list)
@@ -88,6 +92,28 @@ def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]
     return changes
 
 
+def _diff_details(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """Changes inside ``details``, one per key, named ``details.<key>``."""
+    changes: list[dict[str, Any]] = []
+    for key in [*old, *(k for k in new if k not in old)]:
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        name = f"details.{key}"
+        if (
+            isinstance(before, list | None)
+            and isinstance(after, list | None)
+            and all(isinstance(v, str) for v in [*(before or []), *(after or [])])
+        ):
+            was, now = before or [], after or []
+            added = [v for v in now if v not in was]
+            removed = [v for v in was if v not in now]
+            changes.append({"field": name, "op": "list", "added": added, "removed": removed})
+        else:
+            changes.append({"field": name, "op": "changed", "old": before, "new": after})
+    return changes
+
+
 def _values(draft: AlertDraft) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in FACT_FIELDS:
@@ -96,6 +122,8 @@ def _values(draft: AlertDraft) -> dict[str, Any]:
             value = [asdict(p) for p in draft.products]
         elif name == "events":
             value = [dict(e) for e in draft.events]
+        elif name == "details":
+            value = copy.deepcopy(draft.details)
         elif isinstance(value, list):
             value = list(value)
         values[name] = value

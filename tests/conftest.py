@@ -26,6 +26,10 @@ from tests.smtp import SmtpServer
 PG_URL = os.environ.get("KM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("KM_TEST_REQUIRE_POSTGRES") == "1"
 TABLES = (
+    "claim_link",
+    "claim",
+    "document_follow",
+    "claim_document",
     "alert_revision",
     "alert",
     "incident",
@@ -42,6 +46,8 @@ TABLES = (
     "triage_note",
     "alert_read",
     "alert_override",
+    "source_record",
+    "source_page",
 )
 
 
