@@ -29,12 +29,14 @@ from monitor import metrics
 from monitor.settings import Settings
 from monitor.web import (
     alert_pages,
+    annotation_server,
     api,
     calendar,
     feeds,
     staff_admin,
     staff_alerts,
     staff_auth,
+    staff_documents,
     staff_overview,
     staff_settings,
     staff_users,
@@ -75,7 +77,7 @@ def create_app(ctx: WebContext) -> Starlette:
         return JSONResponse(
             {
                 "service": "kratom-monitor",
-                "endpoints": ["/healthz", "/readyz", "/metrics", "/api/v1"],
+                "endpoints": ["/healthz", "/readyz", "/metrics", "/api/v1", "/annotations/"],
             }
         )
 
@@ -132,12 +134,14 @@ def create_app(ctx: WebContext) -> Starlette:
             *api.routes(ctx),
             *feeds.routes(ctx),
             *calendar.routes(ctx),
+            *annotation_server.routes(ctx),
             *staff_auth.routes(ctx),
             *staff_users.routes(ctx),
             *staff_alerts.routes(ctx),
             *staff_overview.routes(ctx),
             *staff_settings.routes(ctx),
             *staff_admin.routes(ctx),
+            *staff_documents.routes(ctx),
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),

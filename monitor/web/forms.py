@@ -251,11 +251,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_typed(request: Request, allowed: frozenset[str], *, empty_ok: bool = False) -> bytes:
+async def read_typed(
+    request: Request, allowed: frozenset[str], *, empty_ok: bool = False, limit: int = FORM_LIMIT
+) -> bytes:
     media, charset = media_type(request)
     if charset not in (None, "utf-8", "utf8"):
         raise HttpError(415, "Send the data as UTF-8.")
-    body = await read_body(request, FORM_LIMIT)
+    body = await read_body(request, limit)
     if media not in allowed and not (empty_ok and not body):
         raise HttpError(415, f"Send the data as {' or '.join(sorted(allowed))}.")
     return body
@@ -273,7 +275,10 @@ def _no_controls(*values: str) -> None:
         raise HttpError(400, "Line breaks and other control characters are not allowed.")
 
 
-def parse_form(body: bytes) -> list[tuple[str, str]]:
+def parse_form(body: bytes, *, multiline: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """Form pairs; control characters are refused, except line breaks and tabs in the
+    ``multiline`` fields (a textarea).
+    """
     try:
         pairs = parse_qsl(_text(body), keep_blank_values=True, errors="strict", max_num_fields=200)
     except UnicodeDecodeError:
@@ -281,7 +286,7 @@ def parse_form(body: bytes) -> list[tuple[str, str]]:
     except ValueError:
         raise HttpError(400, "The form data could not be read.") from None
     for name, value in pairs:
-        _no_controls(name, value)
+        _no_controls(name, re.sub(r"[\r\n\t]", "", value) if name in multiline else value)
     return pairs
 
 

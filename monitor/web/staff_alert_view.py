@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session
 
 from alerts import dossier, incidents, store, triage
+from alerts.claims import records as claim_records
 from alerts.draft import FACT_FIELDS
 from alerts.models import Alert, AlertRevision, Incident, StaffUser
 from alerts.overrides import LIST_FIELDS, CorrectionError, validated
 from alerts.triage import MOVES
+from monitor.web.details import detail_rows
 
 RECALL_CLASSES = ("", "I", "II", "III")
 _LABELS = {"url": "Agency page", "published_at": "Published", "event_id": "Recall event id"}
@@ -106,12 +108,17 @@ class Detail:
     notes: list[dict[str, str]]
     sent: dict[str, int]
     correction: dict[str, Any] = field(default_factory=dict)
+    # Stored claims in articles that this alert bears on (alerts.claims).
+    claims: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _facts(alert: Alert, zone: str) -> list[tuple[str, str]]:
     facts = store.facts_of(alert)
     shown = [("Source", alert.source), ("Item id", alert.uid)]
     for name in FACT_FIELDS:
+        if name == "details":
+            shown += detail_rows(alert.details)
+            continue
         value = local_time(alert.published_at, zone) if name == "published_at" else facts.get(name)
         label = _LABELS.get(name) or name.replace("_", " ").capitalize()
         shown.append((label, value_text(value)))
@@ -213,4 +220,9 @@ def load(session: Session, alert_id: int, user: StaffUser) -> Detail | None:
             for n in notes
         ],
         sent=dossier.sent_counts(session, alert_id), correction=correction_values(alert),
+        claims=[
+            {"document_id": d.id, "title": d.title or "Untitled article", "text": c.text,
+             "claim_id": c.id, "reason": k.reason, "rank": k.rank}
+            for c, d, k in claim_records.claims_on_alert(session, alert_id)
+        ],
     )  # fmt: skip

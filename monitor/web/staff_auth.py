@@ -48,6 +48,7 @@ from alerts.audit import audit
 from alerts.models import StaffUser
 from alerts.staff import StaffError
 from monitor.web.forms import (
+    FORM_LIMIT,
     FORM_TYPES,
     HttpError,
     SlidingWindow,
@@ -74,6 +75,7 @@ SIGN_IN_FAILED = (
 LINKS: tuple[tuple[str, str, str, str], ...] = (
     ("read", "/staff/alerts", "Alerts", "The alert inbox: filter, open, triage, correct, export."),
     ("read", "/staff/overview", "Overview", "Alerts by kind, jurisdictions, recent incidents."),
+    ("read", "/staff/documents", "Claims", "Marketing articles, their health claims and alerts."),
     ("read", "/staff/sources", "Sources", "Health and schedule of each agency source."),
     ("read_audit", "/staff/audit", "Audit log", "Who did what, with CSV export."),
     ("manage_subscribers", "/staff/subscribers", "Subscribers", "Counts, suppressions, export."),
@@ -266,12 +268,19 @@ def current_user(request: Request, ctx: WebContext) -> StaffUser | None:
     return user
 
 
-def require(role: str, *, ctx: WebContext) -> Callable[[StaffEndpoint], Endpoint]:
+def require(
+    role: str,
+    *,
+    ctx: WebContext,
+    form_limit: int = FORM_LIMIT,
+    multiline: frozenset[str] = frozenset(),
+) -> Callable[[StaffEndpoint], Endpoint]:
     """Wrap an endpoint ``(request, user) -> Response`` for staff of ``role`` or above.
 
     Signed out: 303 to the sign-in page (coming back here after, for a GET). Lower role:
     a 403 page. POST: the body must be a form with the session's CSRF token (else 403,
-    nothing runs); the endpoint reads it with ``staff_form(request)``.
+    nothing runs); the endpoint reads it with ``staff_form(request)``. ``form_limit`` and
+    ``multiline`` (fields that may hold line breaks) are for forms with a textarea.
     """
     staff.check_role(role)
 
@@ -286,7 +295,8 @@ def require(role: str, *, ctx: WebContext) -> Callable[[StaffEndpoint], Endpoint
                 return forbidden(request, user, role)
             if request.method == "POST":
                 try:
-                    pairs = parse_form(await read_typed(request, FORM_TYPES))
+                    body = await read_typed(request, FORM_TYPES, limit=form_limit)
+                    pairs = parse_form(body, multiline=multiline)
                 except HttpError as problem:
                     return staff_message(
                         request, "That did not work", problem.message, problem.status, user=user
