@@ -38,7 +38,9 @@ _HAZARDS: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "opioid_effects": re.compile(
-        r"\b(?:opioid[- ]like|overdose|deaths?|respiratory depression|addiction|dependence|"
+        # "No deaths have been reported" is not a death: the lookbehinds skip it.
+        r"\b(?:opioid[- ]like|overdose|(?<!\bno )(?<!\bzero )deaths?|respiratory depression"
+        r"|addiction|dependence|"
         r"withdrawal symptoms|(?:opioid|opiate) withdrawal|abuse potential)\b",
         re.I,
     ),
@@ -184,6 +186,10 @@ def severity_for(draft: AlertDraft, text: str = "") -> tuple[str, str]:
     hazards = set(draft.hazards)
     if draft.recall_class == "I":
         return "critical", "Class I recall: a reasonable probability of serious harm or death"
+    if draft.kind == "adverse_event":
+        if draft.details.get("series") == "serious":
+            return "high", "reports of serious outcomes above their baseline (EARS signal)"
+        return "moderate", "adverse-event reports above their baseline (EARS signal)"
     if draft.kind == "recall" and _MANDATORY.search(text):
         return "critical", "mandatory recall ordered by the agency"
     if draft.kind in ("outbreak",):
@@ -197,7 +203,9 @@ def severity_for(draft: AlertDraft, text: str = "") -> tuple[str, str]:
         return "high", "heavy metals above safe exposure levels"
     if draft.recall_class == "II":
         return "moderate", "Class II recall: temporary or medically reversible harm possible"
-    if draft.kind in ("warning_letter", "ftc_joint", "scheduling", "seizure", "import_alert"):
+    if draft.kind in (
+        "warning_letter", "ftc_joint", "scheduling", "seizure", "import_alert", "state_law",
+    ):  # fmt: skip
         return "moderate", f"regulatory action ({draft.kind.replace('_', ' ')})"
     if draft.kind == "advisory" and "opioid_effects" in hazards:
         return "high", "agency warns of opioid-like effects, dependence or deaths"
@@ -211,7 +219,7 @@ def severity_for(draft: AlertDraft, text: str = "") -> tuple[str, str]:
 def classify(draft: AlertDraft) -> AlertDraft:
     """A copy of ``draft`` with kind, hazards and severity decided."""
     text = f"{draft.title}\n{draft.summary} {draft.body}"
-    kind = kind_for(text, draft.kind)
+    kind = draft.kind if draft.kind_decided else kind_for(text, draft.kind)
     hazards = hazards_in(text)
     decided = replace(draft, kind=kind, hazards=hazards)
     severity, reason = severity_for(decided, text)

@@ -18,9 +18,9 @@ from sqlmodel import Session, select
 from alerts import store
 from alerts.draft import KINDS
 from alerts.models import Alert, AlertRevision, Incident, SourceState
-from monitor import backfill, bounces_cli, db, logs, output, staff_cli
+from monitor import annotate_cli, backfill, bounces_cli, db, logs, output, staff_cli
 from monitor.http import make_client
-from monitor.poll import PollOutcome, poll_many, prepare
+from monitor.poll import PollContext, PollOutcome, poll_many, prepare
 from monitor.settings import Settings, SettingsError, load
 from sources import registry
 from sources.base import ParseError, Source
@@ -79,6 +79,7 @@ def _poll(settings: Settings, engine: Engine, sources: list[Source]) -> list[Pol
         return poll_many(
             sources, engine=engine, client=client, urls=urls,
             evidence_keep_bytes=settings.evidence_keep_bytes, progress=_progress,
+            ctx=PollContext(keys=settings.api_keys),
         )  # fmt: skip
 
 
@@ -106,9 +107,14 @@ def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
         ]
         if args.json:
             for source, state, url, interval in rows:
-                print(json.dumps(output.source_dict(source, state, url, interval)))
+                found = output.source_dict(source, state, url, interval)
+                found["status"] = output.source_status(source, state, settings.api_keys)
+                found["key_set"] = bool(source.needs_key in settings.api_keys)
+                print(json.dumps(found))
         else:
-            print(output.sources_table(rows))
+            print(output.sources_table(rows, settings.api_keys))
+            print()
+            print(output.catalog(registry.SOURCES))
         return 0
 
 
@@ -157,6 +163,10 @@ def cmd_parse(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    if args.timeline:
+        from monitor import timeline
+
+        return timeline.run_cli(settings, as_json=args.json)
     from monitor.demo.server import DemoServer, steps
 
     with _engine(settings, check=False) as engine:
@@ -259,7 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("file", help="saved response body")
     parse.set_defaults(func=cmd_parse)
 
-    commands.add_parser("demo", help="run the offline demo").set_defaults(func=cmd_demo)
+    demo = commands.add_parser("demo", help="run the offline demo")
+    demo.add_argument(
+        "--timeline", action="store_true",
+        help="replay the real kratom timeline and report which events became alerts",
+    )  # fmt: skip
+    demo.add_argument("--json", action="store_true", help="with --timeline: the report as JSON")
+    demo.set_defaults(func=cmd_demo)
 
     outbox_parser = commands.add_parser("outbox", help="list mail written to the outbox folder")
     outbox_parser.add_argument("--limit", type=int, default=50)
@@ -275,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, help="web port (default KM_WEB_PORT or 8080; 0: any)"
     )
     run_parser.set_defaults(func=cmd_run)
+    annotate_cli.register(commands)
     backfill.register(commands)
     bounces_cli.register(commands)
     staff_cli.register(commands)

@@ -8,7 +8,7 @@ monitors go blind.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,6 +22,11 @@ _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
 )
 _NO_GATE = HostGate(limits={}, default=HostLimit(concurrency=1_000_000))
+_ACCEPT = {
+    "json": "application/json",
+    "xml": "application/rss+xml, application/xml;q=0.9, */*;q=0.5",
+    "html": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+}
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
@@ -29,11 +34,17 @@ class FetchError(RuntimeError):
     """A fetch failed; ``retry_after`` (seconds) is set when the server asked for a pause."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        body: bytes = b"",
     ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.body = body[:65536]  # the start of a refusal page, for the source to explain
 
 
 @dataclass
@@ -100,9 +111,24 @@ def _html_title(body: bytes) -> str:
     return re.sub(r"\s+", " ", match.group(1).decode("utf-8", "replace")).strip()[:120]
 
 
+_WALL_TITLE = re.compile(
+    r"apology|access denied|attention required|just a moment|request rejected|are you a robot",
+    re.I,
+)
+
+
 def _check_body(response_url: str, content: bytes, content_type: str, expect: str) -> None:
     if not content.strip():
         raise FetchError(f"empty body (HTTP 200) where {expect.upper()} was expected")
+    if expect == "html":
+        title = _html_title(content)
+        if "apology" in response_url or _WALL_TITLE.search(title):
+            raise FetchError(
+                f"got a bot-wall page ({title!r}) instead of the agency's page at {response_url}"
+            )
+        if "json" in content_type.lower():
+            raise FetchError(f"content type {content_type!r} where an HTML page was expected")
+        return
     if "apology" in response_url or _HTML_START.match(content[:4096]):
         title = _html_title(content)
         raise FetchError(
@@ -120,29 +146,26 @@ def fetch(
     client: httpx.Client,
     url: str,
     *,
-    expect: Literal["xml", "json"],
+    expect: Literal["xml", "json", "html"],
     max_bytes: int,
     etag: str | None = None,
     last_modified: str | None = None,
     empty_response: Callable[[int, bytes], bool] | None = None,
     gate: HostGate | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Fetched:
     """GET ``url``; raise FetchError for anything but a usable body (or a 304).
 
     Sends ``If-None-Match``/``If-Modified-Since`` when validators are known. The body
     is read in chunks and abandoned once it passes ``max_bytes`` (after decompression).
     """
-    headers = {
-        "Accept": "application/json"
-        if expect == "json"
-        else "application/rss+xml, application/xml;q=0.9, */*;q=0.5"
-    }
+    sent = {"Accept": _ACCEPT[expect], **(headers or {})}
     if etag:
-        headers["If-None-Match"] = etag
+        sent["If-None-Match"] = etag
     if last_modified:
-        headers["If-Modified-Since"] = last_modified
+        sent["If-Modified-Since"] = last_modified
     try:
-        with (gate or _NO_GATE).slot(url), client.stream("GET", url, headers=headers) as response:
+        with (gate or _NO_GATE).slot(url), client.stream("GET", url, headers=sent) as response:
             status = response.status_code
             kept = {k.lower(): v for k, v in response.headers.items()}
             if status == 304:
@@ -181,7 +204,18 @@ def fetch(
         wait = retry_after_seconds(kept.get("retry-after"))
         hint = f"; retry after {wait:.0f} s" if wait is not None else ""
         raise FetchError(f"rate limited (HTTP {status}){hint}", status=status, retry_after=wait)
+    if status == 403:
+        raise FetchError(
+            f"HTTP 403 from {final_url}: the agency refused this client"
+            " (some agencies block clients that are not browsers)",
+            status=status,
+            body=content,
+        )
     if status >= 400:
-        raise FetchError(f"HTTP {status} from {final_url}", status=status)
-    _check_body(final_url, content, kept.get("content-type", ""), expect)
+        raise FetchError(f"HTTP {status} from {final_url}", status=status, body=content)
+    try:
+        _check_body(final_url, content, kept.get("content-type", ""), expect)
+    except FetchError as exc:
+        exc.status, exc.body = status, content[:65536]
+        raise
     return Fetched(final_url, status, content, kept)

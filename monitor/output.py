@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,6 +75,8 @@ def source_dict(
         "key": source.key,
         "title": source.title,
         "agency": source.agency,
+        "covers": source.covers,
+        "needs_key": source.needs_key,
         "url": url,
         "every_seconds": int(interval.total_seconds()),
         "status": state.status if state else "never",
@@ -97,14 +99,33 @@ def _every(interval: timedelta) -> str:
     return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
 
 
-def sources_table(rows: Sequence[tuple[Source, SourceState | None, str, timedelta]]) -> str:
+def source_status(source: Source, state: SourceState | None, keys: Mapping[str, str]) -> str:
+    """The status to show: ``needs_config`` for a source whose API key is not set."""
+    if source.needs_key and not keys.get(source.needs_key):
+        return "needs_config"
+    return state.status if state else "never"
+
+
+def _key(source: Source, keys: Mapping[str, str]) -> str:
+    if not source.needs_key:
+        return "-"
+    return f"{source.needs_key} {'set' if keys.get(source.needs_key) else 'NOT SET'}"
+
+
+def sources_table(
+    rows: Sequence[tuple[Source, SourceState | None, str, timedelta]],
+    keys: Mapping[str, str] | None = None,
+) -> str:
+    """The source catalog with health: one row per source."""
     body = []
     for source, state, _url, interval in rows:
         body.append(
             (
                 source.key,
-                state.status if state else "never",
+                source.agency,
+                source_status(source, state, keys or {}),
                 _every(interval),
+                _key(source, keys or {}),
                 _ago(state.last_success_at if state else None),
                 _until(state.next_poll_at if state else None),
                 state.consecutive_failures if state else 0,
@@ -114,8 +135,10 @@ def sources_table(rows: Sequence[tuple[Source, SourceState | None, str, timedelt
         )
     headers = (
         "SOURCE",
+        "AGENCY",
         "STATUS",
         "EVERY",
+        "API KEY",
         "LAST SUCCESS",
         "NEXT POLL",
         "FAILS",
@@ -123,6 +146,14 @@ def sources_table(rows: Sequence[tuple[Source, SourceState | None, str, timedelt
         "LAST ERROR",
     )
     return table(headers, body)
+
+
+def catalog(sources: Sequence[Source]) -> str:
+    """What each source covers, one block per source (the table has no room for it)."""
+    lines = ["WHAT EACH SOURCE COVERS"]
+    for source in sources:
+        lines.append(f"  {source.key} ({source.title}): {source.covers or source.title}")
+    return "\n".join(lines)
 
 
 def alerts_table(alerts: Sequence[Alert]) -> str:

@@ -12,25 +12,37 @@ import logging
 import random
 import time
 import uuid
-import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine, insert, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
-from alerts import health, incidents, mailbox, store
-from alerts.classify import classify
-from alerts.draft import AlertDraft
-from alerts.models import Evidence, PollRun, SourceState
+from alerts import health, mailbox
+from alerts.models import PollRun, SourceState
+from alerts.text import as_utc
 from monitor import schedule
-from monitor.http import Fetched, FetchError, fetch
+from monitor.http import Fetched, FetchError
 from monitor.politeness import HostGate
+from monitor.poll_details import Sign, complete
+from monitor.poll_pages import (
+    Page,
+    PollOutcome,
+    evidence_maker,
+    fetch_pages,
+    prepare,
+    store_pages,
+)
 from sources.base import ParseError, Source
 
 log = logging.getLogger("monitor.poll")
+
+__all__ = [
+    "LeaseLostError", "Page", "PollContext", "PollOutcome", "evidence_maker", "poll_many",
+    "poll_source", "prepare", "store_pages",
+]  # fmt: skip
 
 
 class LeaseLostError(RuntimeError):
@@ -49,169 +61,8 @@ class PollContext:
     gate: HostGate | None = None
     rng: random.Random = field(default_factory=random.Random)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-
-
-@dataclass
-class PollOutcome:
-    """What one poll did.
-
-    ``outcome``: ok; not_modified (HTTP 304, or the same bytes as last time);
-    error; lost_lease (another worker took the source over mid-poll).
-    """
-
-    source: str
-    poll_id: str
-    outcome: str
-    new: int = 0
-    revised: int = 0
-    unchanged: int = 0
-    items: int = 0
-    pages: int = 0
-    bytes_read: int = 0
-    duration_ms: int = 0
-    error: str | None = None
-    retry_after: float | None = None
-    new_ids: list[int] = field(default_factory=list)
-    revised_ids: list[int] = field(default_factory=list)
-
-
-@dataclass
-class Page:
-    """One fetched page and the classified drafts parsed from it."""
-
-    fetched: Fetched
-    drafts: list[AlertDraft]
-    same_as_before: bool = False  # byte-identical to the last response: not parsed
-
-
-def prepare(source: Source, content: bytes) -> list[AlertDraft]:
-    """Parse a payload with the source's parser and classify every draft."""
-    return [classify(draft) for draft in source.parse(content)]
-
-
-def _fetch_pages(
-    source: Source,
-    url: str,
-    state: SourceState | None,
-    client: httpx.Client,
-    *,
-    gate: HostGate | None = None,
-    before_page: Callable[[], None] = lambda: None,
-) -> list[Page]:
-    pages: list[Page] = []
-    next_url: str | None = url
-    seen: set[str] = set()
-    while next_url and len(pages) < source.max_pages:
-        if next_url in seen:
-            raise ParseError(f"paging loops back to {next_url}")
-        seen.add(next_url)
-        first = not pages
-        if not first:
-            before_page()
-        fetched = fetch(
-            client,
-            next_url,
-            expect=source.format,
-            max_bytes=source.max_bytes,
-            etag=state.etag if first and state else None,
-            last_modified=state.last_modified if first and state else None,
-            empty_response=source.empty_response,
-            gate=gate,
-        )
-        if fetched.not_modified or fetched.empty:
-            pages.append(Page(fetched, []))
-            break
-        if (
-            source.next_page is None
-            and state is not None
-            and state.last_content_sha256 == hashlib.sha256(fetched.content).hexdigest()
-        ):
-            # Servers without validators resend the same bytes; parsing them again
-            # can only find what is already stored.
-            pages.append(Page(fetched, [], same_as_before=True))
-            break
-        pages.append(Page(fetched, prepare(source, fetched.content)))
-        next_url = (
-            source.next_page(fetched.content, fetched.headers, next_url)
-            if source.next_page
-            else None
-        )
-    return pages
-
-
-def evidence_maker(session: Session, fetched: Fetched, keep_bytes: int) -> Callable[[], int | None]:
-    """A lazy maker of the Evidence row for ``fetched``: called only when something is stored.
-
-    Identical bodies share one row (keyed by SHA-256).
-    """
-    made: list[int] = []
-
-    def make() -> int | None:
-        if made:
-            return made[0]
-        digest = hashlib.sha256(fetched.content).hexdigest()
-        existing = session.exec(select(Evidence.id).where(Evidence.sha256 == digest)).first()
-        if existing is not None:
-            made.append(existing)
-            return existing
-        row = Evidence(
-            sha256=digest,
-            url=fetched.url,
-            retrieved_at=fetched.retrieved_at,
-            status_code=fetched.status,
-            content_type=fetched.content_type[:200],
-            etag=(fetched.etag or None),
-            last_modified=fetched.last_modified,
-            size=len(fetched.content),
-            body=zlib.compress(fetched.content, 6) if len(fetched.content) <= keep_bytes else None,
-        )
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        made.append(row.id)
-        return row.id
-
-    return make
-
-
-def _state(session: Session, key: str) -> SourceState:
-    return session.get(SourceState, key) or SourceState(key=key)
-
-
-def store_pages(
-    session: Session,
-    source: Source,
-    pages: Sequence[Page],
-    outcome: PollOutcome,
-    *,
-    now: datetime,
-    keep_bytes: int,
-    origin: str = "poll",
-) -> None:
-    """Store the drafts of a poll's pages, link incidents and mark the source healthy.
-
-    Runs inside the caller's transaction; the caller commits.
-    """
-    changed = []
-    for page in pages:
-        if not page.drafts:
-            continue
-        result = store.upsert(
-            session,
-            page.drafts,
-            now=now,
-            origin=origin,
-            evidence_id=evidence_maker(session, page.fetched, keep_bytes),
-        )
-        outcome.new += len(result.new)
-        outcome.revised += len(result.revised)
-        outcome.unchanged += result.unchanged
-        outcome.new_ids += [a.id for a in result.new if a.id is not None]
-        outcome.revised_ids += [a.id for a in result.revised if a.id is not None]
-        changed += result.new + result.revised
-    incidents.link(session, changed, now=now)
-    if changed:
-        store.mark_changed(session, now=now)  # last: its row lock orders concurrent writers
+    # API keys by environment variable name (``Source.needs_key``).
+    keys: Mapping[str, str] = field(default_factory=dict)
 
 
 def _locked_state(session: Session, key: str, owner: str | None) -> SourceState:
@@ -407,6 +258,44 @@ def _finish_quietly(
     return True
 
 
+def _signer(source: Source, key: str) -> Sign:
+    """What puts the source's API key into a request (nothing for keyless sources)."""
+    authorize = source.authorize
+    if not key or authorize is None:
+        return lambda url: (url, {})
+    return lambda url: authorize(url, key)
+
+
+def _redact(text: str, key: str) -> str:
+    """``text`` with the API key replaced: errors are shown to staff and logged."""
+    return text.replace(key, "[key]") if key else text
+
+
+def _record_unconfigured(
+    engine: Engine, source: Source, outcome: PollOutcome, started: datetime, *, ctx: PollContext
+) -> None:
+    """A source without its API key: shown as needing configuration, never as failing."""
+    now = ctx.clock()
+    outcome.outcome = "needs_config"
+    outcome.error = f"needs configuration: set {source.needs_key} to an API key for {source.title}"
+    with Session(engine) as session:
+        try:
+            state = _locked_state(session, source.key, ctx.owner)
+        except LeaseLostError:
+            return
+        state.status = "needs_config"
+        state.last_polled_at = now
+        state.last_error = outcome.error
+        state.consecutive_failures = 0
+        state.failing_since = None
+        state.next_poll_at = now + (ctx.interval or source.every)
+        state.lease_owner = None
+        state.lease_expires_at = None
+        session.add(state)
+        _record_run(session, outcome, started, now)
+        session.commit()
+
+
 def poll_source(
     source: Source,
     *,
@@ -428,6 +317,11 @@ def poll_source(
     outcome = PollOutcome(source=source.key, poll_id=uuid.uuid4().hex[:12], outcome="ok")
     started = ctx.clock()
     clock = time.perf_counter()
+    key = ctx.keys.get(source.needs_key, "") if source.needs_key else ""
+    if source.needs_key and not key:
+        _record_unconfigured(engine, source, outcome, started, ctx=ctx)
+        return outcome
+    sign = _signer(source, key)
 
     def renew_lease() -> None:
         if ctx.owner is not None and not schedule.renew(
@@ -439,10 +333,19 @@ def poll_source(
         # Read validators in a short session: no transaction stays open during network I/O.
         with Session(engine, expire_on_commit=False) as session:
             state = session.get(SourceState, source.key)
-        pages = _fetch_pages(source, url, state, client, gate=ctx.gate, before_page=renew_lease)
+        if source.since_url is not None:
+            url = source.since_url(url, as_utc(state.last_success_at) if state else None)
+        pages = fetch_pages(
+            source, url, state, client, gate=ctx.gate, before_page=renew_lease, sign=sign
+        )
+        for page in pages:
+            page.drafts = complete(
+                source, page.drafts, page.url, engine=engine, client=client, sign=sign,
+                now=ctx.clock(), counts=outcome.details, gate=ctx.gate,
+            )  # fmt: skip
         outcome.pages = len(pages)
         outcome.bytes_read = sum(len(p.fetched.content) for p in pages)
-        outcome.items = sum(len(p.drafts) for p in pages)
+        outcome.items = sum(len(p.drafts) + len(p.records) for p in pages)
         if pages and (pages[0].fetched.not_modified or pages[0].same_as_before):
             outcome.outcome = "not_modified"
         quiet = outcome.outcome == "not_modified" and _finish_quietly(
@@ -463,12 +366,17 @@ def poll_source(
                 session.commit()
     except LeaseLostError as exc:
         outcome.outcome, outcome.error = "lost_lease", str(exc)
-    except (FetchError, ParseError) as exc:
-        outcome.error = str(exc)
-        outcome.retry_after = getattr(exc, "retry_after", None)
+    except FetchError as exc:
+        explained = (
+            source.explain_refusal(exc.status or 0, exc.body) if source.explain_refusal else None
+        )
+        outcome.error = _redact(f"{explained} ({exc})" if explained else str(exc), key)
+        outcome.retry_after = exc.retry_after
+    except ParseError as exc:
+        outcome.error = _redact(str(exc), key)
     except Exception as exc:  # the loop boundary: any failure becomes data on the row
         log.exception("poll crashed", extra={"source": source.key, "poll_id": outcome.poll_id})
-        outcome.error = f"{type(exc).__name__}: {exc}"
+        outcome.error = _redact(f"{type(exc).__name__}: {exc}", key)
     if outcome.error is not None and outcome.outcome != "lost_lease":
         outcome.outcome = "error"
         _record_failure(engine, source, outcome, started, url=url, ctx=ctx)

@@ -29,7 +29,7 @@ from sqlmodel import Session, select
 
 from alerts import outbox, staff_accounts
 from alerts.models import Subscriber
-from monitor import db, websub
+from monitor import claims_jobs, db, websub
 from monitor.deliver import MailContext, deliver_digests, deliver_due, release_claims
 from monitor.http import make_client
 from monitor.mail import transport_for
@@ -216,6 +216,7 @@ def _start_worker(
         stale_floor=timedelta(hours=settings.stale_floor_hours),
         staff=settings.staff_emails,
         gate=HostGate(),
+        keys=settings.api_keys,
     )
     worker = Worker(
         engine, sources, client=client,
@@ -260,9 +261,20 @@ def _start_worker(
         if result is not None and not result.ok:
             log.warning("websub ping failed", extra={"error": result.error})
 
+    def relink_claims() -> None:
+        claims_jobs.relink(engine, settings)
+
     jobs = [(worker.tick, "dispatch"), (fan_out, "fan-out"), (send_mail, "send-mail")]
+    jobs.append((relink_claims, "claims-relink"))
     if settings.websub_hub:
         jobs.append((announce, "websub"))
+    if settings.annotate_feeds:
+        watch = claims_jobs.FeedWatch(engine, client, settings)
+
+        def watch_feeds() -> None:
+            watch.tick()
+
+        jobs.append((watch_feeds, "annotate-feeds"))
     for job, name in jobs:
         scheduler.add_job(job, "interval", seconds=1, id=name, max_instances=1, coalesce=True)
     return worker

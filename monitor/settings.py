@@ -33,6 +33,9 @@ class Settings:
     http_timeout: float = 30.0
     evidence_keep_bytes: int = 2 * 1024 * 1024
     source_urls: dict[str, str] = field(default_factory=dict)
+    # API keys of the sources that need one, by environment variable name
+    # (``Source.needs_key``, e.g. KM_LEGISCAN_KEY); from the environment or ``[keys]``.
+    api_keys: dict[str, str] = field(default_factory=dict, repr=False)
     source_every: dict[str, timedelta] = field(default_factory=dict)
     enabled_sources: tuple[str, ...] | None = None  # None: every registered source
     config_file: Path | None = None
@@ -61,6 +64,12 @@ class Settings:
     api_burst: int = 60  # requests a client may make at once before the rate applies
     feed_check_seconds: float = 1.0  # how often a web process re-reads the feed version
     demo_step_seconds: float = 20.0  # run --demo: seconds between agency snapshots
+    # Claim annotator: fetching articles by URL and watching content sites' feeds.
+    annotate_allow_private: bool = False  # fetch from private/loopback addresses (tests, LANs)
+    annotate_feeds: tuple[str, ...] = ()  # RSS/Atom feeds whose new items are annotated
+    annotate_every_seconds: float = 1800.0  # how often the worker polls those feeds
+    annotate_max_bytes: int = 2 * 1024 * 1024
+    annotate_timeout: float = 20.0  # seconds for a whole fetch, redirects included
 
     @property
     def base_url(self) -> str:
@@ -178,10 +187,36 @@ def _port(raw: Any) -> int:
     return port
 
 
+def _flag(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    value = str(raw).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _feeds(raw: Any) -> tuple[str, ...]:
+    items = raw.replace(",", " ").split() if isinstance(raw, str) else [str(v) for v in raw]
+    for url in items:
+        if not url.startswith(("http://", "https://")):
+            raise SettingsError(f"KM_ANNOTATE_FEEDS must hold http(s) URLs, got {url[:80]!r}")
+    return tuple(items)
+
+
 def _hub(url: str) -> str:
     if url and not url.startswith(("http://", "https://")):
         raise SettingsError(f"KM_WEBSUB_HUB must be an http(s) URL, got {url[:80]!r}")
     return url
+
+
+def key_names() -> list[str]:
+    """The environment variables that hold the API keys sources may need."""
+    from sources.registry import SOURCES  # the registry imports every source module
+
+    return sorted({source.needs_key for source in SOURCES if source.needs_key})
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
@@ -215,6 +250,15 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         elif name.endswith("_EVERY"):
             seconds = _number(name, value, float)
             every[name[len(prefix) : -len("_EVERY")].lower()] = timedelta(seconds=seconds)
+
+    keys_cfg = config.get("keys", {})
+    if not isinstance(keys_cfg, dict):
+        raise SettingsError("[keys] in the config file must be a table")
+    api_keys = {
+        name: str(env.get(name) or keys_cfg.get(name) or "")
+        for name in key_names()
+        if env.get(name) or keys_cfg.get(name)
+    }
 
     database_url = pick("database_url", "")
     if not database_url:
@@ -263,6 +307,17 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         api_rate=_rate("KM_API_RATE", pick("api_rate", 120)),
         api_burst=_number("KM_API_BURST", pick("api_burst", 60), int),
         feed_check_seconds=_number("KM_FEED_CHECK_SECONDS", pick("feed_check_seconds", 1.0), float),
+        annotate_allow_private=_flag(
+            "KM_ANNOTATE_ALLOW_PRIVATE", pick("annotate_allow_private", False)
+        ),
+        annotate_feeds=_feeds(pick("annotate_feeds", ())),
+        annotate_every_seconds=_number(
+            "KM_ANNOTATE_EVERY_SECONDS", pick("annotate_every_seconds", 1800), float
+        ),
+        annotate_max_bytes=_number(
+            "KM_ANNOTATE_MAX_BYTES", pick("annotate_max_bytes", 2 * 1024 * 1024), int
+        ),
+        annotate_timeout=_number("KM_ANNOTATE_TIMEOUT", pick("annotate_timeout", 20.0), float),
         data_dir=data_dir,
         database_url=database_url,
         contact_url=str(pick("contact_url", Settings.contact_url)),
@@ -271,5 +326,6 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             "KM_EVIDENCE_KEEP_BYTES", pick("evidence_keep_bytes", 2 * 1024 * 1024), int
         ),
         source_urls=urls,
+        api_keys=api_keys,
         config_file=config_path,
     )

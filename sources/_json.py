@@ -23,6 +23,8 @@ def load_json(content: bytes) -> Any:
         raise ParseError(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from exc
+    except RecursionError:
+        raise ParseError("JSON nested too deeply to be an agency record") from None
 
 
 def field(record: dict[str, Any], key: str) -> str:

@@ -16,6 +16,7 @@ def parse(content: bytes) -> list[AlertDraft]:
 
 SOURCE = Source(
     key="fda_food_safety_recalls",
+    covers="Firm recall announcements for foods and dietary supplements; kratom items only",
     title="FDA Food Safety Recalls (RSS)",
     agency="FDA",
     kind_hint="recall",

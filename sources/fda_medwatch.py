@@ -16,6 +16,7 @@ def parse(content: bytes) -> list[AlertDraft]:
 
 SOURCE = Source(
     key="fda_medwatch",
+    covers="MedWatch safety alerts for health professionals (such as the 7-OH letter)",
     title="FDA MedWatch safety alerts (RSS)",
     agency="FDA",
     kind_hint="advisory",

@@ -16,6 +16,10 @@ def parse(content: bytes) -> list[AlertDraft]:
 
 SOURCE = Source(
     key="fda_press_releases",
+    covers=(
+        "FDA press announcements: kratom advisories, seizures, warning-letter rounds, 7-OH "
+        "scheduling"
+    ),
     title="FDA press releases (RSS)",
     agency="FDA",
     kind_hint="advisory",

@@ -16,6 +16,10 @@ def parse(content: bytes) -> list[AlertDraft]:
 
 SOURCE = Source(
     key="fda_recalls",
+    covers=(
+        "Firm recall announcements FDA posts for all product types (Salmonella, 7-OH over "
+        "label); kratom items only"
+    ),
     title="FDA Recalls, Market Withdrawals and Safety Alerts (RSS)",
     agency="FDA",
     kind_hint="recall",

@@ -75,6 +75,7 @@ def parse(content: bytes) -> list[AlertDraft]:
 
 SOURCE = Source(
     key="health_canada_recalls",
+    covers="Health Canada recalls, advisories and seizures of unauthorized kratom products",
     title="Health Canada recalls and safety alerts (open data)",
     agency="Health Canada",
     kind_hint="advisory",

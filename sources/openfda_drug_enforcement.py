@@ -18,6 +18,7 @@ def parse(content: bytes) -> list[AlertDraft]:
 
 SOURCE = Source(
     key="openfda_drug_enforcement",
+    covers="Classified drug recall records naming kratom or its alkaloids",
     title="openFDA drug enforcement reports",
     agency="FDA",
     kind_hint="recall",

@@ -18,6 +18,7 @@ def parse(content: bytes) -> list[AlertDraft]:
 
 SOURCE = Source(
     key="openfda_food_enforcement",
+    covers="Classified food recall records (Class I-III) from FDA's weekly Enforcement Report",
     title="openFDA food enforcement reports",
     agency="FDA",
     kind_hint="recall",

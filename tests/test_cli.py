@@ -165,7 +165,7 @@ def test_sources_show_the_configured_interval_and_next_poll(
     assert rows["fda_recalls"]["next_poll_at"] is None
     assert main(["sources"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("fda_recalls"))
-    assert line.split()[2] == "90s"
+    assert line.split()[3] == "90s"  # SOURCE AGENCY STATUS EVERY ...
 
 
 def test_outbox_lists_the_mail_written_as_eml_files(

@@ -277,10 +277,11 @@ def test_the_sources_page_shows_each_enabled_sources_health_in_the_users_zone(si
     assert page.status_code == 200
     rows = _tables(page.text).tables["sources"]
     assert rows[0] == [
-        "Source", "Status", "Last success", "Last error", "Failures in a row", "Cadence",
-        "Items seen", "Next poll", "Action",
+        "Source", "Covers", "API key", "Status", "Last success", "Last error",
+        "Failures in a row", "Cadence", "Items seen", "Next poll", "Action",
     ]  # fmt: skip
-    recalls, medwatch = rows[1], rows[2]
+    recalls, medwatch = [row[:1] + row[3:] for row in rows[1:3]]
+    assert rows[1][1].startswith("Firm recall") and rows[1][2] == "not needed"
     assert recalls[1:3] == ["failing", "2026-03-01 02:00 EST"]
     assert recalls[3].startswith("2026-03-01 06:50 EST HTTP 503 <script>")  # as text
     assert recalls[4:8] == ["3", "every 30 minutes", "42", "2026-03-01 07:30 EST (in 30 min)"]
@@ -323,7 +324,7 @@ def test_an_admins_poll_now_makes_the_source_due_and_is_audited(site: Site) -> N
     assert entry.user_id == boss_id and entry.ip == "127.0.0.1"
     back = boss.get(done.headers["location"])
     assert "FDA Recalls, Market Withdrawals and Safety Alerts (RSS) is due now" in back.text
-    assert _tables(back.text).tables["sources"][1][7] == "due now"
+    assert _tables(back.text).tables["sources"][1][9] == "due now"
 
     # A source no worker has seen yet gets its row.
     assert boss.post("/staff/sources/fda_medwatch/poll", []).status_code == 303

@@ -24,6 +24,7 @@ from alerts.draft import KINDS, SEVERITIES
 from alerts.filters import AlertFilter, FilterError
 from alerts.models import Alert, Incident
 from alerts.subscriptions import HAZARDS
+from monitor.web.details import detail_rows
 from monitor.web.feeds import alternates
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ def routes(ctx: WebContext) -> list[Route]:
                     base, [AlertFilter(), AlertFilter(kinds=(alert.kind,)),
                            AlertFilter(places=(alert.jurisdiction,))]
                 ),
-                api=f"{base}/api/v1/alerts/{alert_id}",
+                api=f"{base}/api/v1/alerts/{alert_id}", details=detail_rows(alert.details),
             )  # fmt: skip
             return 200, page
 

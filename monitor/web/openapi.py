@@ -17,7 +17,7 @@ DEFAULT_LIMIT = 50
 MAX_QUERY = 200  # characters of ``q``
 MAX_VALUES = 20  # values of one filter parameter
 MAX_ID = 2**31 - 1
-STATUSES = ("never", "ok", "degraded", "failing", "stale")
+STATUSES = ("never", "ok", "degraded", "failing", "stale", "needs_config")
 
 # Query values the API accepts, as anchored regular expressions (JSON Schema ``pattern``).
 PATTERNS = {
@@ -92,6 +92,14 @@ _ALERT_FACTS: dict[str, Any] = {
         },
         description="Dated regulatory events; left out when there are none.",
     ),
+    "details": {
+        "type": "object",
+        "description": (
+            "Facts only some sources have (a warning letter's MARCS-CMS number and cited"
+            " claims, a rule's stage and docket, a signal's counts and baseline); left out"
+            " when there are none."
+        ),
+    },
     "revision": {"type": "integer", "minimum": 1},
     "first_seen_at": _TIME,
     "updated_at": _TIME,
@@ -149,7 +157,7 @@ SCHEMAS: dict[str, Any] = {
         },
         "required": ["type", "title", "status", "detail"],
     },
-    "Alert": _object(_ALERT_FACTS, optional=("events",)),
+    "Alert": _object(_ALERT_FACTS, optional=("events", "details")),
     "AlertPage": _object(
         {
             "items": _array(_ref("Alert")),
@@ -185,7 +193,7 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The event this alert belongs to, with its other alerts.",
             },
         },
-        optional=("events",),
+        optional=("events", "details"),
     ),
     "Incident": _object(_INCIDENT_FIELDS),
     "IncidentPage": _object(

@@ -88,9 +88,14 @@ def _source_row(key: str, state: SourceState, ctx: WebContext, user: StaffUser) 
     else:
         next_poll = f"{local(due, user)} (in {_span(due - now)})"
     leased = state.lease_expires_at is not None and state.lease_expires_at > now
+    status = state.status
+    if source.needs_key and not ctx.settings.api_keys.get(source.needs_key):
+        status = "needs_config"  # shown before any poll has said so
     return {
+        "covers": source.covers, "key_name": source.needs_key or "",
+        "key_set": bool(source.needs_key and ctx.settings.api_keys.get(source.needs_key)),
         "key": key, "title": source.title, "agency": source.agency,
-        "url": ctx.settings.source_url(key, source.url), "status": state.status,
+        "url": ctx.settings.source_url(key, source.url), "status": status,
         "polling": leased, "last_success": local(state.last_success_at, user),
         "last_error": state.last_error or "", "last_error_at": local(state.last_error_at, user),
         "failures": state.consecutive_failures, "every": every(cadence),
