@@ -115,7 +115,12 @@ def _candidates(pool: _Pool, alert: Alert) -> list[tuple[Alert, str]]:
     if alert.event_id:
         for other in pool.by_event.get(alert.event_id, []):
             if other.id != alert.id:
-                found.append((other, f"same recall event {alert.event_id}"))
+                what = (
+                    "Federal Register document"
+                    if alert.event_id.startswith("FR ")
+                    else ("recall event")
+                )
+                found.append((other, f"same {what} {alert.event_id.removeprefix('FR ')}"))
     for other in pool.by_url.get(alert.url, []):
         if other.source != alert.source:
             found.append((other, "same agency page in two feeds"))

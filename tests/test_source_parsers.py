@@ -536,11 +536,17 @@ def test_every_registered_source_has_a_basic_fixture_that_parses(source: Source)
     basics = sorted(folder.glob("basic.*"))
     assert [path.name for path in basics] == [f"basic.{source.format}"]
 
-    drafts = source.parse(basics[0].read_bytes())
+    content = basics[0].read_bytes()
+    if source.records is not None:  # kept as records; derive makes the alerts
+        assert source.derive is not None and len(source.records(content)) >= 1
+        return
+    drafts = source.parse(content)
 
     assert len(drafts) >= 1
     assert {d.source for d in drafts} == {source.key}
-    assert all(d.uid and d.title and d.matched_terms for d in drafts)
+    assert all(d.uid and d.title for d in drafts)
+    if source.detail is None:  # rows with a detail page are judged on that page
+        assert all(d.matched_terms for d in drafts)
 
 
 def test_openfda_lot_lists_in_several_label_styles_are_all_read() -> None:
