@@ -3,7 +3,8 @@
 Two alerts belong to one incident when they share a recall number, share an openFDA
 event id, are the same agency page seen in two feeds, or (for recalls from different
 sources, e.g. a firm's press release in RSS and the classified openFDA record) name the
-same firm within a date window.
+same firm within a date window, or (a letter round) one is a warning letter whose firm the
+other, an announcement of letters, names within 45 days.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from alerts.models import Alert, Incident
 from alerts.text import as_utc
 
 WINDOW = timedelta(days=45)
+LETTER_WINDOW = timedelta(days=45)  # letters are often posted weeks after they are issued
+_LETTERS = ("warning_letter", "ftc_joint")
 _SUFFIXES = frozenset(
     {"llc", "l.l.c", "inc", "incorporated", "corp", "corporation", "co", "company", "ltd",
      "limited", "lp", "llp", "the", "pllc", "plc", "mfg"}
@@ -60,6 +63,7 @@ class _Pool:
     by_event: dict[str, list[Alert]] = field(default_factory=dict)
     by_url: dict[str, list[Alert]] = field(default_factory=dict)
     by_firm: dict[str, list[Alert]] = field(default_factory=dict)
+    letters: list[Alert] = field(default_factory=list)  # letter kinds near the batch's days
 
     def add(self, alert: Alert) -> None:
         for index, key in (
@@ -74,6 +78,8 @@ class _Pool:
                 bucket = self.by_firm.setdefault(firm, [])
                 if alert not in bucket:
                     bucket.append(alert)
+        if alert.kind in _LETTERS and alert not in self.letters:
+            self.letters.append(alert)
 
 
 def _chunks(values: set[str]) -> list[list[str]]:
@@ -103,7 +109,44 @@ def _pool(session: Session, alerts: list[Alert]) -> _Pool:
         )
         for other in session.exec(window):
             pool.add(other)
+    letter_days = [a.published_at for a in alerts if a.kind in _LETTERS and a.published_at]
+    if letter_days:
+        window = select(Alert).where(
+            col(Alert.kind).in_(_LETTERS),
+            col(Alert.published_at) >= min(letter_days) - LETTER_WINDOW,
+            col(Alert.published_at) <= max(letter_days) + LETTER_WINDOW,
+        )
+        for other in session.exec(window):
+            pool.add(other)
     return pool
+
+
+def _words(text: str) -> str:
+    return f" {' '.join(w for w in _NON_WORD.split(text.lower()) if w)} "
+
+
+def _names_firm(letter: Alert, other: Alert) -> str | None:
+    """The letter's firm when ``other`` (an announcement) names it in its title or summary."""
+    text = _words(f"{other.title} {other.summary}")
+    for firm in sorted(firm_keys(letter.firms)):
+        if len(firm) >= 4 and f" {firm} " in text:
+            return firm
+    return None
+
+
+def _letter_round(pool: _Pool, alert: Alert) -> list[tuple[Alert, str]]:
+    """Warning letters and the announcements that name their firms, within the window."""
+    found: list[tuple[Alert, str]] = []
+    for other in pool.letters:
+        if other.id == alert.id or other.source == alert.source:
+            continue
+        gap = _days_apart(alert, other)
+        if gap is None or gap > LETTER_WINDOW.days:
+            continue
+        firm = _names_firm(alert, other) or _names_firm(other, alert)
+        if firm is not None:
+            found.append((other, f"warning letter to {firm} announced within {gap} days"))
+    return found
 
 
 def _candidates(pool: _Pool, alert: Alert) -> list[tuple[Alert, str]]:
@@ -132,6 +175,8 @@ def _candidates(pool: _Pool, alert: Alert) -> list[tuple[Alert, str]]:
                 gap = _days_apart(alert, other)
                 if gap is not None and gap <= WINDOW.days:
                     found.append((other, f"same firm ({firm}) within {gap} days"))
+    if alert.kind in _LETTERS:
+        found += _letter_round(pool, alert)
     return found
 
 

@@ -134,3 +134,52 @@ def test_same_page_in_two_feeds_is_one_incident(engine: Engine) -> None:
         incident = session.exec(select(Incident)).one()
         assert incident.link_reason == "same agency page in two feeds"
         assert {a.incident_id for a in session.exec(select(Alert))} == {incident.id}
+
+
+def _letter(firm: str, marcs: str, on: datetime) -> object:
+    return draft(
+        source="fda_warning_letters", uid=marcs, kind="warning_letter", firms=[firm],
+        url=f"https://www.fda.gov/warning-letters/{marcs}", published_at=on,
+        title=f"Warning letter to {firm} about kratom",
+    )  # fmt: skip
+
+
+def _announcement(title: str, on: datetime) -> object:
+    return draft(
+        source="fda_press_releases", uid=f"https://www.fda.gov/news/{on.date()}",
+        url=f"https://www.fda.gov/news/{on.date()}", kind="warning_letter", firms=[],
+        published_at=on, title=title,
+    )  # fmt: skip
+
+
+def test_letters_and_the_announcement_naming_their_firms_form_one_incident(engine: Engine) -> None:
+    posted = datetime(2019, 6, 25, 14, 0, tzinfo=UTC)
+    _store_and_link(
+        engine,
+        [
+            _letter("KratomNC", "576964", datetime(2019, 5, 16, tzinfo=UTC)),
+            _letter("Cali Botanicals, LLC", "575320", datetime(2019, 6, 11, tzinfo=UTC)),
+            _letter("Leafy Unrelated Co", "570001", datetime(2019, 6, 20, tzinfo=UTC)),
+            _announcement("FDA warns KratomNC and Cali Botanicals over opioid claims", posted),
+        ],
+    )
+    with Session(engine) as session:
+        alerts = {a.uid: a for a in session.exec(select(Alert))}
+        incident = session.exec(select(Incident)).one()
+    linked = {uid for uid, a in alerts.items() if a.incident_id == incident.id}
+    assert linked == {"576964", "575320", "https://www.fda.gov/news/2019-06-25"}
+    assert (
+        "warning letter to" in incident.link_reason and "announced within" in incident.link_reason
+    )
+
+
+def test_an_announcement_months_after_a_letter_is_not_linked_to_it(engine: Engine) -> None:
+    _store_and_link(
+        engine,
+        [
+            _letter("KratomNC", "576964", datetime(2019, 1, 2, tzinfo=UTC)),
+            _announcement("FDA warns KratomNC again", datetime(2019, 6, 25, tzinfo=UTC)),
+        ],
+    )
+    with Session(engine) as session:
+        assert session.exec(select(Incident)).all() == []
