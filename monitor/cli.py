@@ -177,7 +177,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         with DemoServer() as server:
             demo_settings = settings.with_source_urls(
                 {s.key: server.url_for(s.key) for s in registry.SOURCES}
-            )
+            ).with_demo_keys()
             for step in steps():
                 server.step = step
                 print(f"\n== snapshot {step} ==")

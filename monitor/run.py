@@ -86,7 +86,9 @@ def _demo(
 
     with DemoServer() as server:
         every = {s.key: settings.every(s.key, DEMO_EVERY) for s in registry.SOURCES}
-        demo = settings.with_source_urls({s.key: server.url_for(s.key) for s in registry.SOURCES})
+        demo = settings.with_source_urls(
+            {s.key: server.url_for(s.key) for s in registry.SOURCES}
+        ).with_demo_keys()
         demo = Settings(**{**demo.__dict__, "source_every": every})
         if not demo.staff_emails:
             demo = Settings(**{**demo.__dict__, "staff_emails": ("staff@example.org",)})

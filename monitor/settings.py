@@ -125,6 +125,11 @@ class Settings:
         """Names the project and how to reach its operators, as agencies ask."""
         return f"kratom-monitor/0.1 (+{self.contact_url})"
 
+    def with_demo_keys(self) -> Settings:
+        """A copy with a stand-in for every API key not set: the demo's agencies take any."""
+        keys = {name: "demo-key" for name in key_names()} | self.api_keys
+        return Settings(**{**self.__dict__, "api_keys": keys})
+
     def with_source_urls(self, urls: Mapping[str, str]) -> Settings:
         """A copy with these source URLs overriding the configured ones."""
         merged = {**self.source_urls, **urls}

@@ -20,8 +20,9 @@ from sources._html_page import long_day
 from sources._red_list import ALERT_NUMBER, PAGE_UID
 from sources.base import Kept
 
-# Firms first seen within this long after the page itself came in the same first poll.
-BASELINE_WINDOW = timedelta(minutes=10)
+# Records of one poll share its clock reading (stored to the microsecond), so a firm added by
+# the very next poll, however soon, is news, not baseline.
+BASELINE_WINDOW = timedelta(0)
 # A baseline firm the page dates this close to the first reading is announced after all.
 RECENT = timedelta(days=30)
 

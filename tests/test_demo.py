@@ -34,7 +34,7 @@ def test_demo_then_alerts_shows_new_items_revisions_and_incidents(
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "== snapshot 3 ==" in out
-    assert "demo done: 22 alerts, 4 later revisions, 2 cross-source incidents" in out
+    assert "demo done: 62 alerts, 7 later revisions, 8 cross-source incidents" in out
 
     assert main(["alerts", "--json", "--limit", "100"]) == 0
     alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
