@@ -45,21 +45,30 @@ def test_after_the_demo_the_demo_article_links_its_claims_to_fda_and_ftc_actions
     assert main(["annotate", "--format", "jsonl", str(DEMO_ARTICLE)]) == 0
     claims = {str(c["text"]): c for c in _jsonl(capsys)}
 
-    def titles(start: str) -> list[str]:
+    def links(start: str) -> list[tuple[str, str]]:
         claim = next(c for text, c in claims.items() if text.startswith(start))
-        return [str(link["title"]) for link in claim["links"]]  # type: ignore[attr-defined]
+        return [(str(link["title"]), str(link["reason"])) for link in claim["links"]]  # type: ignore[attr-defined]
 
-    withdrawal = titles("Our Red Bali powder eases the aches")
+    withdrawal = [title for title, _ in links("Our Red Bali powder eases the aches")]
     assert withdrawal[0].startswith("FDA and FTC Warn Four Kratom Sellers")
     assert withdrawal[1].startswith("FDA Warns Two Kratom Companies")
-    assert withdrawal[2].startswith("FDA Warns Three Kratom Marketers")
-    assert withdrawal[3].startswith("FDA Commissioner Issues Public Health Advisory")
-    pain = titles("Kratom is a natural painkiller")
-    assert pain[:3] == [withdrawal[1], withdrawal[2], withdrawal[3]]
-    anxiety = titles("White Vein capsules help melt away anxiety")
-    assert anxiety[:2] == [withdrawal[1], withdrawal[3]]
-    safety = titles("Unlike prescription opioids, kratom is completely safe")
-    assert withdrawal[3] in safety[:2]
+    # The letter itself, which quoted a withdrawal claim, ranks with the announcements.
+    assert withdrawal[2] == "Warning letter to KratomNC"
+    assert withdrawal[3].startswith("FDA Warns Three Kratom Marketers")
+    assert withdrawal[4].startswith("FDA Commissioner Issues Public Health Advisory")
+    letter = dict(links("Our Red Bali powder eases the aches"))[withdrawal[2]]
+    assert "cited an opioid-withdrawal claim (" in letter
+    # Pain and anxiety claims lead to letters that cited a claim of the same kind.
+    for start, topic in (
+        ("Kratom is a natural painkiller", "pain-relief"),
+        ("White Vein capsules help melt away anxiety", "anxiety/depression"),
+    ):
+        found = links(start)
+        assert len(found) == 5
+        assert all(f"a {topic} claim" in reason or f"an {topic} claim" in reason
+                   or f"cites {topic} claims" in reason for _, reason in found)  # fmt: skip
+    safety = [title for title, _ in links("Unlike prescription opioids, kratom is completely safe")]
+    assert any(t.startswith("FDA Commissioner Issues Public Health Advisory") for t in safety[:2])
     assert not any("free shipping" in text.lower() for text in claims)
 
     assert main(["annotate", str(DEMO_ARTICLE)]) == 0
