@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
@@ -55,7 +55,6 @@ def complete(
     now: datetime,
     counts: DetailCounts,
     gate: HostGate | None = None,
-    headers: Mapping[str, str] | None = None,
 ) -> list[AlertDraft]:
     """``drafts`` completed from their detail pages; rows without a page yet are left out."""
     detail = source.detail
@@ -69,7 +68,7 @@ def complete(
             continue
         url = urljoin(listing_url, href)
         body = _body(source, detail, draft, url, engine=engine, client=client, sign=sign,
-                     now=now, counts=counts, gate=gate, headers=headers)  # fmt: skip
+                     now=now, counts=counts, gate=gate)  # fmt: skip
         if body is None:
             continue
         try:
@@ -93,7 +92,6 @@ def _body(
     now: datetime,
     counts: DetailCounts,
     gate: HostGate | None,
-    headers: Mapping[str, str] | None,
 ) -> bytes | None:
     """The page's bytes (kept or fetched now), or None when gone or deferred."""
     version = detail.version(draft)
@@ -113,7 +111,7 @@ def _body(
     try:
         fetched = fetch(
             client, signed, expect=detail.format, max_bytes=detail.max_bytes, gate=gate,
-            headers={**(headers or {}), **extra},
+            headers=extra,  # the detail's own Accept; not the listing's headers
         )  # fmt: skip
         content, status = fetched.content, fetched.status
     except FetchError as exc:
